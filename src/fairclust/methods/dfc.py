@@ -1,0 +1,348 @@
+"""Deep Fair Clustering (Li, Zhao, Liu, CVPR 2020), SPEC section 1.
+
+The public estimator :class:`DeepFairClustering` is a thin scikit-learn layer over
+:class:`DFCTrainer`, which owns the torch state (encoder, centres, critic, optimizer)
+and one training iteration, and :func:`dfc_loss_terms`, which owns the mathematics.
+
+``labels_`` are the DFC head's own labels: ``argmax_k q_ik`` with the encoder in eval
+mode (z = mu) over *all* samples - not a k-means run on the final embedding.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .. import metrics
+from ..cache import StageCache
+from ..config import DFCConfig, resolve
+from ..errors import FairclustError
+from ..nn import Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
+from ..pretrain import Pretrainer, dec_target, embed, soft_assign
+from ..utils import BalancedSampler, atomic_save, check_seed, progress, resolve_device, seed_everything
+from .base import FairClusterMixin
+
+FORMAT = "fairclust-dfc"
+FORMAT_VERSION = 1
+
+
+def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``L_c`` and ``L_s`` of one balanced batch (rows: group 0's b samples, then group 1's, ...).
+
+    L_c = sum_g (1/M) sum_{i in g} KL(t_i || q_i), the target t computed per group per
+    batch and detached; L_s = sum_g (1/M) ||Q_g Q_g^T - P_g P_g^T||_F^2 (summed entries).
+    """
+    k = q.shape[1]
+    qv = q.view(n_groups, -1, k)
+    pv = p_teacher.view(n_groups, -1, k)
+    t = dec_target_batched(qv.detach())
+    l_c = torch.sum(t * (torch.log(t.clamp_min(1e-12)) - torch.log(qv.clamp_min(1e-12)))) / n_groups
+    diff = torch.bmm(qv, qv.transpose(1, 2)) - torch.bmm(pv, pv.transpose(1, 2))
+    l_s = diff.pow(2).sum() / n_groups
+    return l_c, l_s
+
+
+def dec_target_batched(q: torch.Tensor) -> torch.Tensor:
+    """DEC target for a stack of groups ``(M, b, K)``: frequencies per group."""
+    w = q.pow(2) / q.sum(1, keepdim=True)
+    return w / w.sum(2, keepdim=True)
+
+
+class DFCTrainer(nn.Module):
+    """Encoder + centres + critic, one Adam optimizer, one training step."""
+
+    def __init__(self, encoder: nn.Module, centers: np.ndarray, n_groups: int, cfg: DFCConfig):
+        super().__init__()
+        self.encoder = encoder
+        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
+        self.critic = Critic(self.centers.shape[0], n_groups)
+        self.n_groups = n_groups
+        self.cfg = cfg
+        self.optimizer = torch.optim.Adam(
+            [
+                {"params": list(encoder.parameters()) + [self.centers], "lr": cfg.lr, "base_lr": cfg.lr},
+                {"params": list(self.critic.parameters()), "lr": cfg.lr * cfg.critic_lr_mult,
+                 "base_lr": cfg.lr * cfg.critic_lr_mult},
+            ],
+            weight_decay=cfg.weight_decay,
+        )
+
+    def assign(self, x: torch.Tensor) -> torch.Tensor:
+        mu, logvar = self.encoder(x)
+        return student_t(sample_z(mu, logvar, self.encoder.training), self.centers, self.cfg.t_alpha)
+
+    def step(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor, g: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One iteration at step ``t`` of ``n_iters``; returns the loss terms (detached)."""
+        cfg = self.cfg
+        decay = (1.0 + 10.0 * t / cfg.n_iters) ** -0.75
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["base_lr"] * decay
+        q = self.assign(x)
+        l_c, l_s = dfc_loss_terms(q, p_teacher, self.n_groups)
+        logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
+        l_f = F.cross_entropy(logits, g)
+        loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": loss.detach(), "L_c": l_c.detach(), "L_s": l_s.detach(), "L_f": l_f.detach()}
+
+
+class DeepFairClustering(FairClusterMixin):
+    """Deep Fair Clustering: clusters that are meaningful and independent of a group.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters K.
+    recipe : {"default", "paper"}, default="default"
+        Named hyper-parameter set (see :mod:`fairclust.config`). ``paper`` is SPEC §1.4;
+        ``default`` is a CPU-friendly recipe for data sets of a few thousand samples.
+    alpha_f, alpha_s : float, default=None
+        Weights of the fairness-adversarial and structural-preservation losses
+        (recipe: 1 and 1).
+    n_iters, batch_size, lr : default=None
+        DFC iterations T, samples per group per batch b, Adam learning rate.
+    pretrain_epochs, teacher_epochs, dec_iters, latent_dim : default=None
+        Pretraining lengths (shared VAE, per-group VAEs, per-group DEC) and embedding size.
+    device : str, default=None
+        ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
+    cache_dir : str or False, default=None
+        Where pretraining stages are cached (``None``: ``$FAIRCLUST_CACHE`` or
+        ``~/.cache/fairclust``; ``False``: no cache).
+    random_state : int, default=None
+        Seed for every random choice (pretraining, sampling, initialisation).
+    verbose : bool, default=False
+        Progress bars for each stage.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        ``argmax_k q_ik`` of the trained DFC head (encoder in eval mode), all samples.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        Learned centres in the embedding space.
+    history_ : dict
+        ``iteration, loss, L_c, L_s, L_f`` per iteration and ``evals``: periodic metrics.
+    teacher_labels_ : ndarray of shape (n_samples,)
+        Each sample's label from its own group's DEC teacher (the "individual partition").
+    timings_ : dict
+        Seconds per stage.
+    config_ : dict
+        The resolved hyper-parameters.
+
+    Examples
+    --------
+    >>> from fairclust import DeepFairClustering
+    >>> from fairclust.data import load_dataset
+    >>> ds = load_dataset("digits-reverse")
+    >>> model = DeepFairClustering(n_clusters=10, random_state=0).fit(ds.X, sensitive_features=ds.sensitive)
+    >>> model.labels_.shape
+    (3594,)
+    """
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", alpha_f: float | None = None,
+                 alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
+                 lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
+                 dec_iters: int | None = None, latent_dim: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
+        self.n_clusters = n_clusters
+        self.recipe = recipe
+        self.alpha_f = alpha_f
+        self.alpha_s = alpha_s
+        self.n_iters = n_iters
+        self.batch_size = batch_size
+        self.lr = lr
+        self.pretrain_epochs = pretrain_epochs
+        self.teacher_epochs = teacher_epochs
+        self.dec_iters = dec_iters
+        self.latent_dim = latent_dim
+        self.device = device
+        self.cache_dir = cache_dir
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _config(self) -> DFCConfig:
+        return resolve(self.recipe, alpha_f=self.alpha_f, alpha_s=self.alpha_s, n_iters=self.n_iters,
+                       batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
+                       teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim)
+
+    def _scale(self, X: np.ndarray) -> torch.Tensor:
+        """Feature vectors are standardised with the statistics seen in ``fit``; images are kept."""
+        if X.ndim == 2:
+            X = (X - self.scaler_mean_) / self.scaler_scale_
+        return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+
+    def _device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepFairClustering":
+        """Pretrain (cached), then train DFC on ``X`` with groups ``sensitive_features``.
+
+        ``y``, when given, is used only to report accuracy/NMI in ``history_``; it never
+        influences training.
+        """
+        t_start = time.perf_counter()
+        X, codes = self._validate_fit(X, sensitive_features)
+        seed = check_seed(self.random_state)
+        cfg = self._config()
+        n_groups = len(self.groups_)
+        if X.ndim == 2:
+            self.scaler_mean_ = X.mean(0)
+            self.scaler_scale_ = X.std(0) + 1e-6
+        else:
+            self.scaler_mean_ = self.scaler_scale_ = None
+        y_arr = None if y is None else np.asarray(y).reshape(-1)
+        if y_arr is not None and y_arr.shape[0] != X.shape[0]:
+            raise FairclustError(f"X has {X.shape[0]} samples but y has {y_arr.shape[0]}; pass one label per sample")
+        device = self._device()
+        seed_everything(seed)
+        Xt = self._scale(X)
+        pre = Pretrainer(Xt, codes, cfg.pretrain, seed, device, StageCache(self.cache_dir), verbose=self.verbose)
+        encoder, enc_key = pre.shared_encoder()
+        P = torch.from_numpy(pre.teacher_assignments(self.n_clusters))
+        centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
+        self.teacher_labels_ = P.argmax(1).numpy()
+
+        seed_everything(seed)
+        trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)
+        b = min(cfg.batch_size, int(np.bincount(codes).max()))
+        sampler = BalancedSampler(codes, b, seed)
+        g_batch = torch.arange(n_groups, device=device).repeat_interleave(b)
+        on_device = device.type == "cuda"
+        X_src = Xt.to(device) if on_device else Xt
+        P_src = P.to(device) if on_device else P
+        history: dict[str, list] = {"iteration": [], "loss": [], "L_c": [], "L_s": [], "L_f": [], "evals": []}
+        pending: list[dict] = []
+        t0 = time.perf_counter()
+        trainer.train()
+        bar = progress(range(cfg.n_iters), desc="DFC", enabled=self.verbose)
+        for t in bar:
+            idx = torch.from_numpy(sampler.next())
+            if on_device:
+                idx = idx.to(device)
+            terms = trainer.step(t, X_src[idx].to(device), P_src[idx].to(device), g_batch)
+            pending.append(terms)
+            last = t == cfg.n_iters - 1
+            if len(pending) >= 50 or last:
+                for i, d in enumerate(pending):
+                    history["iteration"].append(t - len(pending) + 1 + i)
+                    for k_, v in d.items():
+                        history[k_].append(float(v))
+                pending = []
+                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+            if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
+                labels = self._assign_all(trainer, Xt, device).argmax(1).numpy()
+                rep = metrics.report(labels, sensitive_features=codes, labels_true=y_arr, n_clusters=self.n_clusters)
+                rep.pop("information", None)
+                history["evals"].append({"iteration": t + 1, **rep})
+                trainer.train()
+        t_dfc = time.perf_counter() - t0
+
+        self.encoder_ = trainer.encoder.eval()
+        self.critic_ = trainer.critic.eval()
+        self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
+        t1 = time.perf_counter()
+        self.labels_ = self._assign_all(trainer, Xt, device).argmax(1).numpy()
+        self.history_ = history
+        self.config_ = cfg.to_dict()
+        self.timings_ = {**{f"pretrain_{k}": v for k, v in pre.timings.items()}, "dfc": t_dfc,
+                         "evaluation": time.perf_counter() - t1, "total": time.perf_counter() - t_start}
+        self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
+        return self
+
+    @staticmethod
+    def _assign_all(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device) -> torch.Tensor:
+        return soft_assign(trainer.encoder, trainer.centers, Xt, device, trainer.cfg.t_alpha)
+
+    # ------------------------------------------------------------------ inference
+    def _check_fitted(self) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "cluster_centers_")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Soft assignments ``q`` (rows sum to 1). No groups needed."""
+        self._check_fitted()
+        Xt = self._scale(self._validate_predict(X))
+        centers = torch.from_numpy(self.cluster_centers_)
+        alpha = self.config_["t_alpha"]
+        return soft_assign(self.encoder_, centers, Xt, self._device(), alpha).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Cluster of every sample (argmax of :meth:`predict_proba`). No groups needed."""
+        return self.predict_proba(X).argmax(1)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The fair embedding ``mu`` of every sample."""
+        self._check_fitted()
+        return embed(self.encoder_, self._scale(self._validate_predict(X)), self._device()).numpy()
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to ``path`` (a torch file of tensors and plain values only)."""
+        self._check_fitted()
+        obj = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "params": json.dumps({k: v for k, v in self.get_params().items()}, default=str),
+            "config": json.dumps(self.config_),
+            "input_shape": list(self.input_shape_),
+            "groups": json.dumps([g.item() if hasattr(g, "item") else g for g in self.groups_]),
+            "encoder": {k: v.detach().cpu() for k, v in self.encoder_.state_dict().items()},
+            "critic": {k: v.detach().cpu() for k, v in self.critic_.state_dict().items()},
+            "centers": torch.from_numpy(self.cluster_centers_),
+            "labels": torch.from_numpy(np.asarray(self.labels_, dtype=np.int64)),
+            "teacher_labels": torch.from_numpy(np.asarray(self.teacher_labels_, dtype=np.int64)),
+            "scaler": None if self.scaler_mean_ is None else
+            [torch.from_numpy(self.scaler_mean_), torch.from_numpy(self.scaler_scale_)],
+            "history": json.dumps(self.history_),
+            "timings": json.dumps(self.timings_),
+        }
+        atomic_save(path, lambda fh: torch.save(obj, fh))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DeepFairClustering":
+        """Read a model written by :meth:`save`. Never executes code from the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise FairclustError(
+                f"{str(path)!r} is not a fairclust model file (or is corrupt/unsafe): {str(exc).splitlines()[0]}"
+            ) from None
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise FairclustError(f"{str(path)!r} is not a fairclust DFC model file")
+        params = json.loads(obj["params"])
+        model = cls(**params)
+        model.config_ = json.loads(obj["config"])
+        cfg = DFCConfig.from_dict(model.config_)
+        model.input_shape_ = tuple(obj["input_shape"])
+        model.n_features_in_ = int(np.prod(model.input_shape_))
+        model.groups_ = np.asarray(json.loads(obj["groups"]))
+        enc = make_encoder(model.input_shape_, cfg.pretrain.latent_dim)
+        enc.load_state_dict(obj["encoder"])
+        model.encoder_ = enc.eval()
+        critic = Critic(obj["centers"].shape[0], len(model.groups_))
+        critic.load_state_dict(obj["critic"])
+        model.critic_ = critic.eval()
+        model.cluster_centers_ = obj["centers"].numpy()
+        model.labels_ = obj["labels"].numpy()
+        model.teacher_labels_ = obj["teacher_labels"].numpy()
+        if obj["scaler"] is None:
+            model.scaler_mean_ = model.scaler_scale_ = None
+        else:
+            model.scaler_mean_, model.scaler_scale_ = (t.numpy() for t in obj["scaler"])
+        model.history_ = json.loads(obj["history"])
+        model.timings_ = json.loads(obj["timings"])
+        return model

@@ -1,0 +1,15 @@
+"""Neural building blocks shared by every deep method."""
+
+from .modules import (  # noqa: F401
+    Critic,
+    ConvDecoder,
+    ConvEncoder,
+    MLPDecoder,
+    MLPEncoder,
+    grad_reverse,
+    grl_coefficient,
+    make_decoder,
+    make_encoder,
+    sample_z,
+    student_t,
+)

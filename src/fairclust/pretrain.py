@@ -1,0 +1,244 @@
+"""Pretraining, SPEC section 1.2: the shared VAE, per-group DEC teachers, initial centres.
+
+The authors never released this part; every stage here is deterministic under its seed
+and cached on disk (see :mod:`fairclust.cache`), keyed by the data's fingerprint, the
+stage's settings and the seed, so a re-run (or another method on the same data) skips it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from torch.nn import functional as F
+
+from .cache import StageCache, fingerprint
+from .nn import make_decoder, make_encoder, sample_z, student_t
+from .utils import BalancedSampler, batched, progress
+
+
+@dataclass
+class PretrainSettings:
+    """What pretraining needs to know; every field enters the cache key."""
+
+    latent_dim: int = 64
+    epochs: int = 10
+    batch_size: int = 128  # per group
+    lr: float = 1e-3
+    kl_weight: float = 1.0
+    teacher_epochs: int = 10
+    dec_iters: int = 500
+    dec_update_interval: int = 100
+    dec_batch_size: int = 256
+    dec_lr: float = 1e-4
+    kmeans_n_init: int = 10
+
+
+def recon_kind(X: torch.Tensor | np.ndarray) -> str:
+    """Bernoulli (BCE) reconstruction for images in [0, 1], Gaussian (MSE) otherwise."""
+    if X.ndim == 4 and float(X.min()) >= 0.0 and float(X.max()) <= 1.0:
+        return "bce"
+    return "mse"
+
+
+def vae_loss(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             kind: str, kl_weight: float) -> torch.Tensor:
+    """Negative ELBO per sample (reconstruction summed over dimensions + weighted KL)."""
+    x = x.flatten(1)
+    logits = logits.flatten(1)
+    if kind == "bce":
+        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    else:
+        rec = 0.5 * F.mse_loss(logits, x, reduction="sum")
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return (rec + kl_weight * kl) / x.shape[0]
+
+
+def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, seed: int, device: torch.device,
+              *, epochs: int, desc: str, verbose: bool) -> dict:
+    """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state."""
+    torch.manual_seed(seed)
+    shape = tuple(X.shape[1:])
+    enc = make_encoder(shape, s.latent_dim).to(device)
+    dec = make_decoder(shape, s.latent_dim).to(device)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.lr)
+    n_groups = int(group_codes.max()) + 1
+    per_group = min(s.batch_size, max(2, X.shape[0] // n_groups))
+    sampler = BalancedSampler(group_codes, per_group, seed)
+    iters = max(1, math.ceil(epochs * X.shape[0] / (per_group * n_groups)))
+    kind = recon_kind(X)
+    enc.train()
+    dec.train()
+    bar = progress(range(iters), desc=desc, enabled=verbose)
+    for it in bar:
+        xb = X[torch.from_numpy(sampler.next())].to(device, non_blocking=True)
+        mu, logvar = enc(xb)
+        loss = vae_loss(xb, dec(sample_z(mu, logvar, True)), mu, logvar, kind, s.kl_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if it % 20 == 0:
+            bar.set_postfix(loss=f"{loss.item():.1f}")
+    return {k: v.detach().cpu() for k, v in enc.state_dict().items()}
+
+
+@torch.no_grad()
+def embed(encoder: torch.nn.Module, X: torch.Tensor, device: torch.device, batch_size: int = 2048) -> torch.Tensor:
+    """``mu`` of every sample, encoder in eval mode (returned on CPU)."""
+    was_training = encoder.training
+    encoder.eval()
+    out = torch.cat(list(batched(lambda xb: encoder(xb)[0].cpu(), X, batch_size=batch_size, device=device)))
+    encoder.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def soft_assign(encoder: torch.nn.Module, centers: torch.Tensor, X: torch.Tensor, device: torch.device,
+                alpha: float = 1.0, batch_size: int = 2048) -> torch.Tensor:
+    """Student-t assignment of every sample, encoder in eval mode (z = mu), on CPU."""
+    was_training = encoder.training
+    encoder.eval()
+    c = centers.detach().to(device)
+    out = torch.cat(list(batched(lambda xb: student_t(encoder(xb)[0], c, alpha).cpu(), X,
+                                 batch_size=batch_size, device=device)))
+    encoder.train(was_training)
+    return out
+
+
+def kmeans(Z: np.ndarray, n_clusters: int, n_init: int, seed: int) -> KMeans:
+    return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(np.asarray(Z, dtype=np.float64))
+
+
+def dec_target(q: torch.Tensor) -> torch.Tensor:
+    """DEC's auxiliary target ``t_ik ∝ q_ik^2 / f_k`` with ``f_k = sum_i q_ik``."""
+    w = q.pow(2) / q.sum(0)
+    return w / w.sum(1, keepdim=True)
+
+
+def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: PretrainSettings, seed: int,
+              device: torch.device, *, desc: str, verbose: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """DEC (Xie et al. 2016) on ``X``: k-means init in mu-space, then self-training.
+
+    The full target distribution is refreshed every ``dec_update_interval`` iterations.
+    Returns the centres and the final soft assignment of every sample of ``X``.
+    """
+    torch.manual_seed(seed)
+    km = kmeans(embed(encoder, X, device).numpy(), n_clusters, s.kmeans_n_init, seed)
+    centers = torch.nn.Parameter(torch.tensor(km.cluster_centers_, dtype=torch.float32, device=device))
+    opt = torch.optim.Adam(list(encoder.parameters()) + [centers], lr=s.dec_lr)
+    rng = np.random.default_rng(seed)
+    n = X.shape[0]
+    b = min(s.dec_batch_size, n)
+    order, pos, target = rng.permutation(n), 0, None
+    encoder.train()
+    for it in progress(range(s.dec_iters), desc=desc, enabled=verbose):
+        if it % s.dec_update_interval == 0:
+            target = dec_target(soft_assign(encoder, centers, X, device))
+        if pos + b > n:
+            order, pos = rng.permutation(n), 0
+        idx = torch.from_numpy(order[pos:pos + b])
+        pos += b
+        q = student_t(encoder(X[idx].to(device))[0], centers)
+        p = target[idx].to(device)
+        loss = torch.sum(p * (torch.log(p + 1e-12) - torch.log(q + 1e-12))) / b
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return centers.detach().cpu(), soft_assign(encoder, centers, X, device)
+
+
+# ----------------------------------------------------------------------------- stages
+class Pretrainer:
+    """Runs (or loads from the cache) the three pretraining stages for one data set."""
+
+    def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: PretrainSettings, seed: int,
+                 device: torch.device, cache: StageCache, verbose: bool = False):
+        self.X = X
+        self.codes = np.asarray(group_codes, dtype=np.int64)
+        self.n_groups = int(self.codes.max()) + 1
+        self.s = settings
+        self.seed = int(seed)
+        self.device = device
+        self.cache = cache
+        self.verbose = verbose
+        self.data_key = fingerprint(X, self.codes)
+        self.shape = tuple(X.shape[1:])
+        self.timings: dict[str, float] = {}
+        self.loaded_from_cache: dict[str, bool] = {}
+
+    def _settings(self, *names: str) -> dict[str, Any]:
+        return {n: getattr(self.s, n) for n in ("latent_dim",) + names}
+
+    def _cached(self, stage: str, parts: dict, compute):
+        import time
+
+        key = self.cache.key(stage, data=self.data_key, seed=self.seed, **parts)
+        t0 = time.perf_counter()
+        hit = self.cache.get(stage, key)
+        self.loaded_from_cache[stage] = hit is not None
+        if hit is None:
+            hit = compute()
+            self.cache.put(stage, key, hit)
+        self.timings[stage] = time.perf_counter() - t0
+        return hit, key
+
+    def shared_encoder(self) -> tuple[torch.nn.Module, str]:
+        """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
+        parts = self._settings("epochs", "batch_size", "lr", "kl_weight")
+        state, key = self._cached(
+            "shared_vae", parts,
+            lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
+                                          epochs=self.s.epochs, desc="pretrain shared VAE", verbose=self.verbose)},
+        )
+        enc = make_encoder(self.shape, self.s.latent_dim)
+        enc.load_state_dict(state["encoder"])
+        return enc.to(self.device), key
+
+    def teacher_assignments(self, n_clusters: int) -> np.ndarray:
+        """Stage 2: one VAE + DEC per group on that group alone; P_hat for every sample.
+
+        Row ``i`` of the result is teacher ``g(i)``'s soft assignment of sample ``i``.
+        The teachers are frozen and in eval mode during DFC, so their output on a sample
+        never changes: it is computed here once instead of at every DFC step.
+        """
+        parts = self._settings("teacher_epochs", "batch_size", "lr", "kl_weight", "dec_iters",
+                               "dec_update_interval", "dec_batch_size", "dec_lr", "kmeans_n_init")
+        parts["n_clusters"] = int(n_clusters)
+
+        def compute() -> dict:
+            P = torch.zeros(self.X.shape[0], n_clusters)
+            for g in range(self.n_groups):
+                members = np.flatnonzero(self.codes == g)
+                Xg = self.X[torch.from_numpy(members)]
+                seed_g = self.seed + 1000 * (g + 1)
+                state = train_vae(Xg, np.zeros(len(members), dtype=np.int64), self.s, seed_g, self.device,
+                                  epochs=self.s.teacher_epochs, desc=f"pretrain teacher {g}", verbose=self.verbose)
+                enc = make_encoder(self.shape, self.s.latent_dim).to(self.device)
+                enc.load_state_dict(state)
+                _, q = train_dec(enc, Xg, n_clusters, self.s, seed_g, self.device, desc=f"DEC teacher {g}",
+                                 verbose=self.verbose)
+                P[torch.from_numpy(members)] = q
+            return {"P": P}
+
+        out, _ = self._cached("teachers", parts, compute)
+        return out["P"].numpy()
+
+    def initial_centers(self, encoder: torch.nn.Module, encoder_key: str, n_clusters: int) -> np.ndarray:
+        """Stage 3: k-means (several restarts) on mu of the shared encoder, group-balanced sample."""
+        parts = {"encoder": encoder_key, "n_clusters": int(n_clusters), "n_init": self.s.kmeans_n_init}
+
+        def compute() -> dict:
+            rng = np.random.default_rng(self.seed)
+            per = min(np.bincount(self.codes))
+            idx = np.concatenate([rng.choice(np.flatnonzero(self.codes == g), per, replace=False)
+                                  for g in range(self.n_groups)])
+            Z = embed(encoder, self.X[torch.from_numpy(np.sort(idx))], self.device).numpy()
+            km = kmeans(Z, n_clusters, self.s.kmeans_n_init, self.seed)
+            return {"centers": torch.tensor(km.cluster_centers_, dtype=torch.float32)}
+
+        out, _ = self._cached("init_centers", parts, compute)
+        return out["centers"].numpy()

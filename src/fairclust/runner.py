@@ -1,0 +1,116 @@
+"""One run: a method on a data set, its metrics, and its files. Shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .data import Dataset
+from .errors import FairclustError
+from .methods import make_method
+from .utils import atomic_save, write_json
+
+RESULT_FILES = ("metrics.json", "labels.npy", "config.json")
+
+
+def prepare_out_dir(out: str | Path, *, overwrite: bool = False, resume: bool = False) -> Path:
+    """An output directory that is new, empty, or explicitly allowed to be reused."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FairclustError(f"--out {str(out)!r} is a file; pass a directory")
+    if out.is_dir() and any(out.iterdir()) and not (overwrite or resume):
+        raise FairclustError(
+            f"output directory {str(out)!r} already holds results; pass --overwrite to replace them, "
+            "--resume to continue, or choose another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
+    """The paper's metrics (+ MNCE, F-beta, Section 4.3 quantities) of one labelling."""
+    return metrics.report(labels, sensitive_features=ds.sensitive, labels_true=ds.y, n_clusters=n_clusters)
+
+
+def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int = 2019,
+               out: str | Path | None = None, options: dict[str, Any] | None = None,
+               save_model: bool = True) -> dict:
+    """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set)."""
+    options = dict(options or {})
+    if n_clusters is None:
+        if ds.y is None:
+            raise FairclustError(f"dataset {ds.name!r} has no labels; pass --n-clusters K")
+        n_clusters = ds.n_classes
+    est = make_method(method, n_clusters, seed, **options)
+    t0 = time.perf_counter()
+    est.fit(ds.X, ds.y, sensitive_features=ds.sensitive)
+    seconds = time.perf_counter() - t0
+    labels = np.asarray(est.labels_, dtype=np.int64)
+    rep = evaluate(ds, labels, n_clusters)
+    record: dict[str, Any] = {
+        "dataset": ds.name,
+        "method": method,
+        "n_samples": ds.n_samples,
+        "n_clusters": int(n_clusters),
+        "seed": int(seed),
+        "accuracy": rep.get("accuracy"),
+        "nmi": rep.get("nmi"),
+        "nmi_normalisation": "arithmetic",
+        "balance": rep["balance"],
+        "balance_max": rep["balance_max"],
+        "entropy": rep["entropy"],
+        "entropy_max": rep["entropy_max"],
+        "mnce": rep["mnce"],
+        "fbeta": rep.get("fbeta"),
+        "groups": [str(g) for g in rep["groups"]],
+        "group_names": list(ds.group_names),
+        "group_sizes": rep["group_sizes"],
+        "information": rep["information"],
+        "seconds": seconds,
+        "timings": getattr(est, "timings_", {}),
+    }
+    if out is not None:
+        out = Path(out)
+        config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": int(seed),
+                  "options": options, "estimator": est.get_params(), "resolved": getattr(est, "config_", None)}
+        write_json(out / "config.json", config)
+        atomic_save(out / "labels.npy", lambda fh: np.save(fh, labels))
+        if hasattr(est, "history_"):
+            write_json(out / "history.json", est.history_)
+        if save_model and hasattr(est, "save"):
+            est.save(out / "model.pt")
+        write_json(out / "metrics.json", record)
+    record["_estimator"] = est
+    return record
+
+
+def _fmt(v: Any, nd: int = 3) -> str:
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def results_table(records: list[dict]) -> str:
+    """The paper's columns (Acc, NMI, Balance of its maximum, Entropy per group) + MNCE, as Markdown."""
+    head = "| dataset | method | Acc | NMI | Balance (of max) | Entropy per group (max) | MNCE | seconds |"
+    lines = [head, "|" + "---|" * 8]
+    for r in records:
+        ent = " / ".join(f"{e:.3f}" for e in r["entropy"])
+        lines.append(
+            f"| {r['dataset']} | {r['method']} | {_fmt(r['accuracy'])} | {_fmt(r['nmi'])} | "
+            f"{r['balance']:.3f} of {r['balance_max']:.3f} | {ent} ({r['entropy_max']:.3f}) | "
+            f"{r['mnce']:.3f} | {r['seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def public(record: dict) -> dict:
+    """The record without private (non-JSON) entries."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(public(record), indent=2)

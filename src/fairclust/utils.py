@@ -1,0 +1,163 @@
+"""Small shared utilities: devices, seeding, atomic writes, progress bars, batched inference."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .errors import FairclustError
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` means CUDA when available, else CPU. A CUDA request without CUDA is an error."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise FairclustError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise FairclustError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def check_seed(seed: Any) -> int:
+    """A seed is a non-negative integer (``None`` draws one and returns it)."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**31))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        try:
+            if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
+                seed = int(seed)
+            else:
+                raise ValueError
+        except ValueError:
+            raise FairclustError(f"random_state must be an integer, got {seed!r}; pass e.g. --seed 0") from None
+    seed = int(seed)
+    if seed < 0:
+        raise FairclustError(f"random_state must be non-negative, got {seed}; pass e.g. --seed 0")
+    return seed
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_save(path: str | Path, writer: Callable[[Any], None]) -> None:
+    """Call ``writer(file_object)`` on a temporary file, then rename it onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def progress(iterable=None, *, total=None, desc: str = "", enabled: bool = True, **kw) -> tqdm:
+    """A tqdm bar on stderr, silent when ``enabled`` is false."""
+    return tqdm(iterable, total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, **kw)
+
+
+@torch.no_grad()
+def batched(fn: Callable[[torch.Tensor], Any], X: torch.Tensor | np.ndarray, *, batch_size: int = 4096,
+            device: torch.device | None = None) -> Iterator[Any]:
+    """Apply ``fn`` to consecutive batches of ``X`` moved to ``device`` (memory independent of N)."""
+    n = X.shape[0]
+    for start in range(0, n, batch_size):
+        xb = X[start:start + batch_size]
+        if isinstance(xb, np.ndarray):
+            xb = torch.from_numpy(np.ascontiguousarray(xb))
+        if device is not None:
+            xb = xb.to(device, non_blocking=True)
+        yield fn(xb)
+
+
+class BalancedSampler:
+    """Draws ``batch_size`` indices from every group per batch.
+
+    Each group has its own shuffled order, restarted (reshuffled) when exhausted, so
+    small groups are oversampled. The state is a plain dict so it can be checkpointed.
+    """
+
+    def __init__(self, group_codes: np.ndarray, batch_size: int, seed: int):
+        self.members = [np.flatnonzero(group_codes == g) for g in range(int(group_codes.max()) + 1)]
+        self.batch_size = int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.orders = [self.rng.permutation(m) for m in self.members]
+        self.pos = [0] * len(self.members)
+
+    def _take(self, g: int) -> np.ndarray:
+        out = []
+        need = self.batch_size
+        while need > 0:
+            order = self.orders[g]
+            take = order[self.pos[g]:self.pos[g] + need]
+            out.append(take)
+            self.pos[g] += len(take)
+            need -= len(take)
+            if self.pos[g] >= len(order):
+                self.orders[g] = self.rng.permutation(self.members[g])
+                self.pos[g] = 0
+        return np.concatenate(out)
+
+    def next(self) -> np.ndarray:
+        """Indices of the next batch: group 0's ``batch_size`` first, then group 1's, ..."""
+        return np.concatenate([self._take(g) for g in range(len(self.members))])
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state, "orders": [o.tolist() for o in self.orders], "pos": list(self.pos)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.orders = [np.asarray(o, dtype=np.int64) for o in state["orders"]]
+        self.pos = list(state["pos"])
