@@ -184,11 +184,13 @@ class DeepFairClustering(FairClusterMixin):
         return resolve_device(self.device)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepFairClustering":
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any,
+            callbacks: list | None = None) -> "DeepFairClustering":
         """Pretrain (cached), then train DFC on ``X`` with groups ``sensitive_features``.
 
         ``y``, when given, is used only to report accuracy/NMI in ``history_``; it never
-        influences training.
+        influences training. ``callbacks``: callables ``cb(iteration, trainer)`` run after
+        every DFC iteration (``iteration`` counts from 1; e.g. to snapshot the embedding).
         """
         t_start = time.perf_counter()
         X, codes = self._validate_fit(X, sensitive_features)
@@ -231,6 +233,8 @@ class DeepFairClustering(FairClusterMixin):
                 idx = idx.to(device)
             terms = trainer.step(t, X_src[idx].to(device), P_src[idx].to(device), g_batch)
             pending.append(terms)
+            for cb in callbacks or ():
+                cb(t + 1, trainer)
             last = t == cfg.n_iters - 1
             if len(pending) >= 50 or last:
                 for i, d in enumerate(pending):
