@@ -33,6 +33,7 @@ class DFCConfig:
     alpha_s: float = 1.0
     t_alpha: float = 1.0  # Student's t degrees of freedom
     eval_every: int = 100
+    align_groups: bool = False  # extension: match teachers' clusters across groups, cross-group L_s
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -66,6 +67,7 @@ OVERRIDES = {
     "teacher_epochs": ("pretrain", "teacher_epochs"),
     "dec_iters": ("pretrain", "dec_iters"),
     "latent_dim": ("pretrain", "latent_dim"),
+    "align_groups": (None, "align_groups"),
 }
 
 
