@@ -43,6 +43,10 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="where the paper's data set files are")
     p.add_argument("--download", action="store_true", help="allow downloading missing data set files")
     p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per group (seeded)")
+    p.add_argument("--weights", default=None, help="ResNet-50 weights for image files (MTFL, Office-31, .csv): "
+                   "IMAGENET1K_V1 (default, torchvision's cache), IMAGENET1K_V2, a .pth path, or random")
+    p.add_argument("--image-size", type=_positive_int, default=None,
+                   help="for a .csv image folder: resize images to SxS for the conv encoder instead of ResNet-50")
 
 
 def add_method_args(p: argparse.ArgumentParser) -> None:
@@ -75,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
         p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
         p.set_defaults(func=cmd_run)
+    from .data.summary import add_parser as add_datasets_parser
+
+    add_datasets_parser(sub)
     return parser
 
 
@@ -94,15 +101,17 @@ def method_options(args: argparse.Namespace) -> dict:
 def load_data(args: argparse.Namespace):
     from .data import load_dataset
 
+    extra = {"weights": args.weights, "image_size": args.image_size, "verbose": not getattr(args, "quiet", False),
+             "cache_dir": False if getattr(args, "no_cache", False) else getattr(args, "cache_dir", None)}
     return load_dataset(args.dataset, data_dir=args.data_dir, download=args.download, limit=args.limit,
-                        seed=args.seed)
+                        seed=args.seed, **extra)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import runner
 
     ds = load_data(args)
-    name = Path(args.dataset).stem if args.dataset.endswith(".npz") else args.dataset
+    name = Path(args.dataset).stem if args.dataset.endswith((".npz", ".csv")) else args.dataset
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
     runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,

@@ -75,40 +75,50 @@ def available_datasets(embedded_only: bool = False) -> list[str]:
     return sorted(n for n, e in DATASETS.items() if e.embedded or not embedded_only)
 
 
-def limit_per_group(ds: Dataset, limit: int | None, seed: int) -> Dataset:
-    """At most ``limit`` samples per group, drawn with ``seed`` (original order kept)."""
-    if limit is None:
-        return ds
+def limit_indices(sensitive: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of at most ``limit`` samples per group, drawn with ``seed``."""
     if int(limit) <= 0:
         raise FairclustError(f"--limit must be positive, got {limit}")
     rng = np.random.default_rng(seed)
     keep = []
-    for g in np.unique(ds.sensitive):
-        members = np.flatnonzero(ds.sensitive == g)
+    for g in np.unique(sensitive):
+        members = np.flatnonzero(sensitive == g)
         keep.append(members if len(members) <= limit else rng.choice(members, int(limit), replace=False))
-    return ds.subset(np.sort(np.concatenate(keep)))
+    return np.sort(np.concatenate(keep))
+
+
+def limit_per_group(ds: Dataset, limit: int | None, seed: int) -> Dataset:
+    """At most ``limit`` samples per group, drawn with ``seed`` (original order kept)."""
+    if limit is None:
+        return ds
+    return ds.subset(limit_indices(ds.sensitive, limit, seed))
 
 
 def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, download: bool = False,
                  limit: int | None = None, seed: int = 0, **kwargs: Any) -> Dataset:
-    """Build a registered data set by name, or load a custom ``.npz`` file by path."""
-    from . import custom, embedded  # noqa: F401  (register builders)
+    """Build a registered data set by name, or load a custom ``.npz`` / image-folder ``.csv`` file by path.
+
+    Builders receive ``limit`` too, so those that extract features can skip samples that
+    ``limit_per_group`` would drop anyway (same seed, same draw).
+    """
+    from . import custom, embedded, paper  # noqa: F401  (register builders)
 
     key = str(name)
     if key in DATASETS:
         entry = DATASETS[key]
-        ds = entry.builder(data_dir=data_dir, download=download, seed=seed, **kwargs)
+        ds = entry.builder(data_dir=data_dir, download=download, seed=seed, limit=limit, **kwargs)
     elif key.endswith(".npz") or Path(key).suffix in (".npz", ".csv"):
-        ds = custom.load_path(Path(key), **kwargs)
+        ds = custom.load_path(Path(key), download=download, limit=limit, seed=seed, **kwargs)
     else:
         raise FairclustError(
-            f"unknown dataset {key!r}; choose one of {', '.join(available_datasets())} or pass a .npz file path"
+            f"unknown dataset {key!r}; choose one of {', '.join(available_datasets())} "
+            "or pass a .npz or .csv file path"
         )
     return limit_per_group(ds, limit, seed)
 
 
 def _ensure_registered() -> None:
-    from . import custom, embedded  # noqa: F401
+    from . import custom, embedded, paper  # noqa: F401
 
 
 _ensure_registered()

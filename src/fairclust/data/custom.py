@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +13,23 @@ from ..errors import DataFileError
 from . import Dataset
 
 
+def _npz_problem(path: Path, exc: Exception) -> str:
+    if not zipfile.is_zipfile(path):
+        return "not a zip archive: truncated, or not written by numpy.savez"
+    if isinstance(exc, ValueError) and "pickle" in str(exc):
+        return "it holds object arrays, which fairclust never unpickles"
+    return f"corrupt data: {(str(exc).splitlines() or [type(exc).__name__])[0][:120]}"
+
+
 def load_npz(path: Path) -> Dataset:
     if not path.is_file():
         raise DataFileError(f"data file {str(path)!r} does not exist; pass an existing .npz with arrays X and sensitive")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise DataFileError(
-            f"{str(path)!r} is not a readable .npz file ({type(exc).__name__}); write it with "
+            f"{str(path)!r} is not a readable .npz file ({_npz_problem(path, exc)}); write it with "
             "numpy.savez(path, X=..., sensitive=..., y=...)"
         ) from None
     missing = [k for k in ("X", "sensitive") if k not in arrays]
@@ -51,7 +60,12 @@ def load_npz(path: Path) -> Dataset:
                    description=f"custom data from {path}")
 
 
-def load_path(path: Path, **_) -> Dataset:
+def load_path(path: Path, **kwargs) -> Dataset:
     if path.suffix == ".npz":
         return load_npz(path)
-    raise DataFileError(f"unsupported data file {str(path)!r}; pass a .npz file with X, sensitive and optional y")
+    if path.suffix == ".csv":
+        from .folder import load_csv
+
+        return load_csv(path, **kwargs)
+    raise DataFileError(f"unsupported data file {str(path)!r}; pass a .npz file with X, sensitive and optional y, "
+                        "or a .csv of image paths 'path,group[,label]'")
