@@ -18,6 +18,13 @@ from .errors import FairclustError
 EXIT_INPUT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line errors: ``error: ...`` on stderr, exit 2, no usage dump."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         v = int(text)
@@ -66,7 +73,7 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fairclust", description="Deep fair clustering and its baselines.")
+    parser = _Parser(prog="fairclust", description="Deep fair clustering and its baselines.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for input errors")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("run", "fit"):
@@ -77,7 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default=None, help="output directory (default runs/DATASET-METHOD-seedS)")
         p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
         p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-        p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        p.add_argument("--checkpoint-every", type=_positive_int, default=None,
+                       help="checkpoint DFC training every N iterations (default 100; always on Ctrl-C/SIGTERM)")
+        p.add_argument("--deterministic", action="store_true",
+                       help="deterministic GPU kernels only (bit-reproducible on one GPU; slower)")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         p.set_defaults(func=cmd_run)
     from .data.summary import add_parser as add_datasets_parser
 
@@ -95,6 +106,7 @@ def method_options(args: argparse.Namespace) -> dict:
         "n_iters": args.iters,
         "batch_size": args.batch_size,
         "verbose": not args.quiet,
+        "checkpoint_every": getattr(args, "checkpoint_every", None),
     }
 
 
@@ -115,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
     runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,
-                               options=method_options(args))
+                               options=method_options(args), resume=args.resume)
     print(runner.results_table([record]))
     print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")
     return 0
@@ -123,11 +135,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # bad arguments (one line, exit 2) or --help (exit 0)
+        return int(exc.code or 0)
     if getattr(args, "threads", None):
         import torch
 
         torch.set_num_threads(args.threads)
+    if getattr(args, "deterministic", False):
+        from .utils import use_deterministic_algorithms
+
+        use_deterministic_algorithms()
     try:
         return int(args.func(args) or 0)
     except (FairclustError, FileNotFoundError) as exc:
@@ -136,9 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: {msg}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # TrainingInterrupted says where its checkpoint is
+        print(str(exc) or "interrupted", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
 
 
 if __name__ == "__main__":  # pragma: no cover

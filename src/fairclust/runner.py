@@ -16,6 +16,7 @@ from .methods import make_method
 from .utils import atomic_save, write_json
 
 RESULT_FILES = ("metrics.json", "labels.npy", "config.json")
+CHECKPOINT = "checkpoint.pt"  # the training loop's checkpoint inside --out (see fairclust.checkpoint)
 
 
 def prepare_out_dir(out: str | Path, *, overwrite: bool = False, resume: bool = False) -> Path:
@@ -29,6 +30,8 @@ def prepare_out_dir(out: str | Path, *, overwrite: bool = False, resume: bool = 
             "--resume to continue, or choose another --out"
         )
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite and not resume:
+        (out / CHECKPOINT).unlink(missing_ok=True)
     return out
 
 
@@ -39,14 +42,19 @@ def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
 
 def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
-               save_model: bool = True) -> dict:
-    """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set)."""
+               save_model: bool = True, resume: bool = False) -> dict:
+    """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
+
+    With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
+    ``resume`` continues from it. ``metrics.json`` is written last: it marks a finished run.
+    """
     options = dict(options or {})
     if n_clusters is None:
         if ds.y is None:
             raise FairclustError(f"dataset {ds.name!r} has no labels; pass --n-clusters K")
         n_clusters = ds.n_classes
-    est = make_method(method, n_clusters, seed, **options)
+    run_opts = {} if out is None else {"checkpoint_path": str(Path(out) / CHECKPOINT), "resume": resume}
+    est = make_method(method, n_clusters, seed, **options, **run_opts)
     t0 = time.perf_counter()
     est.fit(ds.X, ds.y, sensitive_features=ds.sensitive)
     seconds = time.perf_counter() - t0

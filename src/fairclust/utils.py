@@ -37,6 +37,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def use_deterministic_algorithms() -> None:
+    """Bit-reproducible GPU runs: deterministic kernels only (an error where none exists), no
+    cuDNN autotuning, and the cuBLAS workspace setting that CUDA >= 10.2 requires for them.
+    Call it before the first CUDA operation. CPU runs are reproducible without it."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+
+
 def check_seed(seed: Any) -> int:
     """A seed is a non-negative integer (``None`` draws one and returns it)."""
     if seed is None:
@@ -57,23 +67,25 @@ def check_seed(seed: Any) -> int:
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_save(path, lambda fh: fh.write(data))
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; done once, at import, before any thread starts
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def atomic_save(path: str | Path, writer: Callable[[Any], None]) -> None:
-    """Call ``writer(file_object)`` on a temporary file, then rename it onto ``path``."""
+    """Call ``writer(file_object)`` on a temporary file, then rename it onto ``path``.
+
+    A crash (exception, signal, power loss after the fsync) leaves either the old file or
+    the new one, never a partial one; the temporary file is removed on an exception. The
+    result gets the usual permissions (0666 minus the umask), not mkstemp's private 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -82,6 +94,7 @@ def atomic_save(path: str | Path, writer: Callable[[Any], None]) -> None:
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

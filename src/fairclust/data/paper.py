@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import DataFileError
 from . import Dataset, register
-from .embedded import pad_to, reversed_pair, upsample
+from .embedded import pad_to, reversed_pair, source_pair, upsample
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)"
 USPS_SOURCE = ("https://www.kaggle.com/bistaumanga/usps-dataset (usps.h5) or "
@@ -322,16 +322,8 @@ def _feature_options(kw: dict) -> dict:
 def mnist_usps(data_dir=None, download: bool = False, seed: int = 0, **_) -> Dataset:
     Xm, ym = mnist32(data_dir, download)
     Xu, yu = usps_train(data_dir, download)
-    return Dataset(
-        name="mnist-usps",
-        X=np.concatenate([Xm, upsample(Xu, 32)]),
-        sensitive=np.concatenate([np.zeros(len(Xm), np.int64), np.ones(len(Xu), np.int64)]),
-        y=np.concatenate([ym, yu]),
-        group_names=["mnist", "usps"],
-        sensitive_attribute="source of digit",
-        kind="digital",
-        description="MNIST train zero-padded 28->32 + USPS train bilinearly upsampled 16->32",
-    )
+    return source_pair("mnist-usps", (Xm, ym), (upsample(Xu, 32), yu), ["mnist", "usps"],
+                       "MNIST train zero-padded 28->32 + USPS train bilinearly upsampled 16->32")
 
 
 @register("reverse-mnist", "MNIST train (60,000, padded to 32) + inverted copies; group = reversed")
@@ -340,35 +332,27 @@ def reverse_mnist(data_dir=None, download: bool = False, seed: int = 0, **_) -> 
     return reversed_pair("reverse-mnist", X, y, "Color Reverse MNIST: MNIST train + 255 - x copies, padded to 32")
 
 
+def _say_where_to_get(find_folder, data_dir, name: str, source: str) -> None:
+    """``--download`` cannot fetch this data set: say where it comes from (when it is not there)."""
+    try:
+        find_folder(data_root(data_dir))
+    except DataFileError:
+        print(f"{name} cannot be downloaded automatically; get it from {source}")
+
+
 @register("mtfl", "MTFL faces, 1,000 with + 1,000 without glasses (seeded); class = gender; ResNet-50 features")
 def mtfl(data_dir=None, download: bool = False, seed: int = 0, per_group: int = 1000, **kw) -> Dataset:
-    if download and not _has_mtfl(data_dir):
-        print(f"MTFL cannot be downloaded automatically; get it from {MTFL_SOURCE}")
-    return mtfl_index(data_dir, seed, per_group).to_dataset(**_feature_options({**kw, "download": download,
-                                                                                "seed": seed}))
+    if download:
+        _say_where_to_get(_mtfl_folder, data_dir, "MTFL", MTFL_SOURCE)
+    index = mtfl_index(data_dir, seed, per_group)
+    return index.to_dataset(**_feature_options({**kw, "download": download, "seed": seed}))
 
 
 @register("office31", "Office-31 Amazon (2,817) + Webcam (795), 31 classes; group = domain; ResNet-50 features")
 def office31(data_dir=None, download: bool = False, seed: int = 0, **kw) -> Dataset:
-    if download and not _has_office(data_dir):
-        print(f"Office-31 cannot be downloaded automatically; get it from {OFFICE31_SOURCE}")
+    if download:
+        _say_where_to_get(_office_folder, data_dir, "Office-31", OFFICE31_SOURCE)
     return office31_index(data_dir).to_dataset(**_feature_options({**kw, "download": download, "seed": seed}))
-
-
-def _has_mtfl(data_dir) -> bool:
-    try:
-        _mtfl_folder(data_root(data_dir))
-        return True
-    except DataFileError:
-        return False
-
-
-def _has_office(data_dir) -> bool:
-    try:
-        _office_folder(data_root(data_dir))
-        return True
-    except DataFileError:
-        return False
 
 
 IMAGE_INDEXES = {"mtfl": mtfl_index, "office31": office31_index}

@@ -69,15 +69,21 @@ def check_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray
     if sens.dtype.kind == "f" and not np.isfinite(sens).all():
         raise FairclustError("sensitive_features contains NaN or inf; give every sample a group")
     if sens.dtype.kind == "O":
-        if any(v is None for v in sens):
-            raise FairclustError("sensitive_features contains None; give every sample a group")
+        if any(v is None or (isinstance(v, float) and v != v) for v in sens):
+            raise FairclustError("sensitive_features contains None or NaN; give every sample a group")
         sens = sens.astype(str)
     groups, codes = np.unique(sens, return_inverse=True)
     if len(groups) < 2:
         raise FairclustError(
-            f"sensitive_features holds a single group ({groups[0]!r}); fair clustering needs at least two groups"
+            f"sensitive_features holds a single group ({_plain(groups[0])!r}); "
+            "fair clustering needs at least two groups"
         )
     return codes.reshape(-1).astype(np.int64), groups
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for messages: ``1.0``, not ``np.float64(1.0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_n_clusters(n_clusters: Any, n_samples: int, group_sizes: np.ndarray | None = None,
@@ -92,7 +98,7 @@ def check_n_clusters(n_clusters: Any, n_samples: int, group_sizes: np.ndarray | 
     if group_sizes is not None:
         g = int(np.argmin(group_sizes))
         if group_sizes[g] < k:
-            name = groups[g] if groups is not None else g
+            name = _plain(groups[g]) if groups is not None else g
             raise FairclustError(
                 f"group {name!r} has only {int(group_sizes[g])} samples, fewer than n_clusters={k}; "
                 "lower n_clusters or add samples to that group"

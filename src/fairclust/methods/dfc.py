@@ -21,7 +21,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import metrics
-from ..cache import StageCache
+from ..cache import StageCache, fingerprint
+from ..checkpoint import Checkpointer, load_safely
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..nn import Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
@@ -121,6 +122,16 @@ class DeepFairClustering(FairClusterMixin):
         Seed for every random choice (pretraining, sampling, initialisation).
     verbose : bool, default=False
         Progress bars for each stage.
+    checkpoint_path : str, default=None
+        Where to checkpoint the DFC training loop: every ``checkpoint_every`` iterations
+        and on SIGINT/SIGTERM (then ``fit`` raises
+        :class:`~fairclust.checkpoint.TrainingInterrupted`). Removed when ``fit`` ends.
+    checkpoint_every : int, default=100
+        Iterations between checkpoints (0: only on a signal).
+    resume : bool, default=False
+        Continue from the checkpoint at ``checkpoint_path`` when there is one; the labels
+        equal those of an uninterrupted run with the same seed.
+
 
     Attributes
     ----------
@@ -151,7 +162,8 @@ class DeepFairClustering(FairClusterMixin):
                  alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
                  dec_iters: int | None = None, latent_dim: int | None = None, device: str | None = None,
-                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
+                 checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.n_clusters = n_clusters
         self.recipe = recipe
         self.alpha_f = alpha_f
@@ -167,6 +179,9 @@ class DeepFairClustering(FairClusterMixin):
         self.cache_dir = cache_dir
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
 
     # ------------------------------------------------------------------ helpers
     def _config(self) -> DFCConfig:
@@ -223,32 +238,38 @@ class DeepFairClustering(FairClusterMixin):
         X_src = Xt.to(device) if on_device else Xt
         P_src = P.to(device) if on_device else P
         history: dict[str, list] = {"iteration": [], "loss": [], "L_c": [], "L_s": [], "L_f": [], "evals": []}
-        pending: list[dict] = []
+        ckpt = Checkpointer(self.checkpoint_path, every=self.checkpoint_every, resume=self.resume,
+                            key=fingerprint(pre.data_key, cfg.to_dict(), self.n_clusters, seed))
+        start, pending = ckpt.restore(trainer, sampler, history)
         t0 = time.perf_counter()
         trainer.train()
-        bar = progress(range(cfg.n_iters), desc="DFC", enabled=self.verbose)
-        for t in bar:
-            idx = torch.from_numpy(sampler.next())
-            if on_device:
-                idx = idx.to(device)
-            terms = trainer.step(t, X_src[idx].to(device), P_src[idx].to(device), g_batch)
-            pending.append(terms)
-            for cb in callbacks or ():
-                cb(t + 1, trainer)
-            last = t == cfg.n_iters - 1
-            if len(pending) >= 50 or last:
-                for i, d in enumerate(pending):
-                    history["iteration"].append(t - len(pending) + 1 + i)
-                    for k_, v in d.items():
-                        history[k_].append(float(v))
-                pending = []
-                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
-            if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
-                labels = self._assign_all(trainer, Xt, device).argmax(1).numpy()
-                rep = metrics.report(labels, sensitive_features=codes, labels_true=y_arr, n_clusters=self.n_clusters)
-                rep.pop("information", None)
-                history["evals"].append({"iteration": t + 1, **rep})
-                trainer.train()
+        bar = progress(range(start, cfg.n_iters), desc="DFC", enabled=self.verbose)
+        with ckpt.catch_signals():
+            for t in bar:
+                idx = torch.from_numpy(sampler.next())
+                if on_device:
+                    idx = idx.to(device)
+                terms = trainer.step(t, X_src[idx].to(device), P_src[idx].to(device), g_batch)
+                pending.append(terms)
+                for cb in callbacks or ():
+                    cb(t + 1, trainer)
+                last = t == cfg.n_iters - 1
+                if len(pending) >= 50 or last:
+                    for i, d in enumerate(pending):
+                        history["iteration"].append(t - len(pending) + 1 + i)
+                        for k_, v in d.items():
+                            history[k_].append(float(v))
+                    pending = []
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+                if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
+                    labels = self._assign_all(trainer, Xt, device).argmax(1).numpy()
+                    rep = metrics.report(labels, sensitive_features=codes, labels_true=y_arr,
+                                         n_clusters=self.n_clusters)
+                    rep.pop("information", None)
+                    history["evals"].append({"iteration": t + 1, **rep})
+                    trainer.train()
+                ckpt.after_iteration(t + 1, cfg.n_iters, trainer, sampler, history, pending)
+        ckpt.finish()
         t_dfc = time.perf_counter() - t0
 
         self.encoder_ = trainer.encoder.eval()
@@ -319,12 +340,7 @@ class DeepFairClustering(FairClusterMixin):
         path = Path(path)
         if not path.is_file():
             raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise FairclustError(
-                f"{str(path)!r} is not a fairclust model file (or is corrupt/unsafe): {str(exc).splitlines()[0]}"
-            ) from None
+        obj = load_safely(path, "fairclust model file")
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise FairclustError(f"{str(path)!r} is not a fairclust DFC model file")
         params = json.loads(obj["params"])
