@@ -134,9 +134,12 @@ def test_mtfl_samples_per_group_with_the_seed_class_gender_group_glasses(tmp_pat
     np.testing.assert_array_equal(np.bincount(ds.sensitive), [2, 2])
 
 
-def test_mtfl_errors_name_the_line_or_file(tmp_path):
+def test_mtfl_errors_name_the_line_or_file(tmp_path, capsys):
     with pytest.raises(DataFileError, match="training.txt.*mmlab"):
         paper.mtfl_index(tmp_path)
+    with pytest.raises(DataFileError):
+        load_dataset("mtfl", data_dir=tmp_path, download=True)  # cannot be fetched: says where from
+    assert "MTFL cannot be downloaded automatically; get it from http://mmlab" in capsys.readouterr().out
     write_mtfl(tmp_path)
     ann = tmp_path / "MTFL" / "training.txt"
     ann.write_text(ann.read_text() + "broken line 1 2\n")

@@ -88,7 +88,8 @@ def load_resnet50(weights: str | os.PathLike | None = None, *, download: bool = 
     if model.fc.in_features != FEATURE_DIM:  # pragma: no cover - torchvision's architecture
         raise FairclustError(f"unexpected ResNet-50 feature size {model.fc.in_features}")
     model.fc = torch.nn.Identity()
-    return model.eval(), ident
+    # channels-last convolutions: 1.1-1.5x faster on CPU (oneDNN), same features to float tolerance
+    return model.eval().to(memory_format=torch.channels_last), ident
 
 
 def preprocess(path: Path):
@@ -152,7 +153,7 @@ def resnet50_features(paths: Sequence[str | os.PathLike], *, weights: str | os.P
     with torch.inference_mode():
         for start in range(0, len(paths), batch_size):
             chunk = paths[start:start + batch_size]
-            xb = torch.stack([preprocess(p) for p in chunk]).to(dev)
+            xb = torch.stack([preprocess(p) for p in chunk]).to(dev, memory_format=torch.channels_last)
             out[start:start + len(chunk)] = model(xb).float().cpu().numpy()
             bar.update(len(chunk))
     bar.close()

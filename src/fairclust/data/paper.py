@@ -281,7 +281,8 @@ OFFICE31_DOMAINS = ("amazon", "webcam")
 
 
 def _office_folder(root: Path) -> Path:
-    for d in (root / "office31", root / "Office31", root / "office-31", root / "Office-31", root):
+    for d in (root / "office31", root / "Office31", root / "office-31", root / "Office-31",
+              root / "domain_adaptation_images", root):
         if all((d / dom / "images").is_dir() for dom in OFFICE31_DOMAINS):
             return d
     raise DataFileError(f"Office-31 folders amazon/images/<class>/*.jpg and webcam/images/<class>/*.jpg not found "
