@@ -147,6 +147,7 @@ def main() -> None:
 
     rates = {}
     files = sorted((root / "office31" / "amazon" / "images").rglob("*.jpg"))[:args.images]
+    preprocess(files[0])  # warm-up (imports)
     _, s = timed(lambda: [preprocess(f) for f in files])
     print(f"decode + resize + crop only (amazon 300x300): {len(files) / s:.1f} img/s")
     for dom, files in (("amazon 300x300", sorted((root / "office31" / "amazon" / "images").rglob("*.jpg"))),

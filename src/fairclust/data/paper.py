@@ -146,17 +146,20 @@ def _read_usps_bz2(path: Path) -> tuple[np.ndarray, np.ndarray]:
     bad = f"{str(path)!r} is not the bz2 libsvm USPS file (lines 'label 1:v ... 256:v'); get it from {USPS_SOURCE}"
     try:
         with bz2.open(path, "rt") as fh:
-            lines = [ln.split() for ln in fh if ln.strip()]
+            lines = [ln.strip() for ln in fh if ln.strip()]
     except (OSError, EOFError, UnicodeDecodeError, ValueError):
         raise DataFileError(bad) from None
     data = np.zeros((len(lines), 256), np.float32)
     target = np.empty(len(lines), np.int64)
     try:
-        for i, parts in enumerate(lines):
-            target[i] = int(float(parts[0])) - 1
-            for item in parts[1:]:
-                j, v = item.split(":")
-                data[i, int(j) - 1] = float(v)
+        for i, line in enumerate(lines):
+            label, _, rest = line.partition(" ")
+            target[i] = int(float(label)) - 1
+            pairs = np.asarray(rest.replace(":", " ").split(), dtype=np.float64)  # index, value, index, ...
+            cols = pairs[0::2].astype(np.int64) - 1
+            if pairs.size % 2 or (cols.size and cols.min() < 0) or rest.count(":") != cols.size:
+                raise ValueError
+            data[i, cols] = pairs[1::2]
     except (ValueError, IndexError):
         raise DataFileError(f"{bad} (line {i + 1} is malformed)") from None
     if target.size and (target.min() < 0 or target.max() > 9):
