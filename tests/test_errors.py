@@ -144,8 +144,11 @@ def test_model_file_errors(tmp_path):
     with pytest.raises(FairclustError, match=r"model file .* does not exist"):
         DeepFairClustering.load(tmp_path / "none.pt")
     (tmp_path / "bad.pt").write_bytes(b"\x80\x04garbage")
-    with pytest.raises(FairclustError, match=r"bad.pt' is not a readable fairclust model file \(corrupt"):
+    with pytest.raises(FairclustError, match=r"bad.pt' is not a readable fairclust model file: not a file of tensors"):
         DeepFairClustering.load(tmp_path / "bad.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(FairclustError, match=r"empty.pt' is not a readable .*: corrupt or truncated \(EOFError\)"):
+        DeepFairClustering.load(tmp_path / "empty.pt")
 
 
 def test_short_idx_file(tmp_path):

@@ -177,10 +177,11 @@ def test_malicious_pickle_is_never_executed(tmp_path):
     evil = tmp_path / "evil.pt"
     torch.save({"format": FORMAT, "iteration": 3, "x": Payload(marker)}, evil)
 
-    with pytest.raises(FairclustError, match=r"not a readable fairclust model file") as info:
+    unsafe = r"it holds a Python object \(io.open\) whose loading would run code; fairclust never runs it"
+    with pytest.raises(FairclustError, match=r"not a readable fairclust model file: " + unsafe) as info:
         DeepFairClustering.load(evil)
     assert "\n" not in str(info.value)
-    with pytest.raises(FairclustError, match=r"not a readable fairclust checkpoint"):
+    with pytest.raises(FairclustError, match=r"not a readable fairclust checkpoint: " + unsafe):
         Checkpointer(evil, every=10, key="k", resume=True).restore(None, None, {})
     assert not marker.exists()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import signal
 import threading
 from pathlib import Path
@@ -49,9 +50,20 @@ def load_safely(path: str | Path, what: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise FairclustError(f"{str(path)!r} is not a readable {what} (corrupt, or holds code that fairclust "
-                             f"refuses to run: {first[:200]}); delete it or pass another file") from None
+        raise FairclustError(f"{str(path)!r} is not a readable {what}: {_load_problem(exc)}; "
+                             "delete it or pass another file") from None
+
+
+def _load_problem(exc: Exception) -> str:
+    """torch's weights_only errors are long (and suggest unsafe loading): say what matters."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if unsafe:
+        return f"it holds a Python object ({unsafe.group(1)}) whose loading would run code; fairclust never runs it"
+    if "Weights only load failed" in text:
+        return "not a file of tensors and plain values (corrupt or foreign)"
+    first = (text.strip().splitlines() or [""])[0].split(". ")[0][:150]
+    return f"corrupt or truncated ({type(exc).__name__}{': ' + first if first else ''})"
 
 
 def rng_state() -> dict:
