@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {msg}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt as exc:  # TrainingInterrupted says where its checkpoint is
-        print(str(exc) or "interrupted", file=sys.stderr)
+        print(str(exc) or "interrupted before any checkpoint; finished pretraining stages are cached, so the "
+              "same command (with --resume if --out holds files) continues from there", file=sys.stderr)
         return 128 + getattr(exc, "signum", 2)
 
 
