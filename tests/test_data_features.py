@@ -57,10 +57,13 @@ def test_weights_are_never_downloaded_without_the_flag(images, tmp_path, monkeyp
         features.resnet50_features(images, cache_dir=False, verbose=False)
     assert not (tmp_path / "hub").exists()
     state = features.load_resnet50("random")[0].state_dict()
-    torch.save({**state, "fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}, tmp_path / "w.pth")
+    torch.save({k: v for k, v in state.items()}, tmp_path / "w.pth")  # headless: the classifier is not needed
     X = features.resnet50_features(images[:1], weights=tmp_path / "w.pth", cache_dir=False, verbose=False)
     Y = features.resnet50_features(images[:1], weights="random", cache_dir=False, verbose=False)
     np.testing.assert_allclose(X, Y, rtol=1e-4, atol=1e-5)  # an offline --weights file is what gets used
+    torch.save({"conv1.weight": torch.zeros(3)}, tmp_path / "other.pth")
+    with pytest.raises(DataFileError, match="other.pth' is not a torchvision resnet50 state dict"):
+        features.load_resnet50(str(tmp_path / "other.pth"))
     (tmp_path / "bad.pth").write_bytes(b"garbage")
     with pytest.raises(DataFileError, match="bad.pth' is not a torchvision resnet50 state dict"):
         features.load_resnet50(str(tmp_path / "bad.pth"))

@@ -92,6 +92,17 @@ def test_nothing_is_downloaded_without_the_flag_and_download_uses_torchvision(tm
     ds = load_dataset("reverse-mnist", data_dir=tmp_path / "dl", download=True)
     assert calls == [(str(tmp_path / "dl"), True, True)] and ds.n_samples == 20
 
+    class FakeUSPS:  # torchvision's USPS downloader writes ROOT/usps.bz2
+        def __init__(self, root, train, download):
+            calls.append(("usps", train, download))
+            write_usps_bz2(tmp_path / "dl", n=4)
+
+    monkeypatch.setattr("torchvision.datasets.USPS", FakeUSPS)
+    with pytest.raises(DataFileError, match="usps.h5 .HDF5. or usps.bz2"):
+        load_dataset("mnist-usps", data_dir=tmp_path / "dl")
+    assert load_dataset("mnist-usps", data_dir=tmp_path / "dl", download=True).n_samples == 14
+    assert calls[1:] == [("usps", True, True)]  # MNIST was already there: not fetched again
+
 
 def test_truncated_and_malformed_files_give_one_line_errors_naming_file_format_and_source(tmp_path):
     images, labels = mnist_arrays(5)

@@ -70,7 +70,11 @@ def load_resnet50(weights: str | os.PathLike | None = None, *, download: bool = 
                         f"pass --download to fetch them from {_weights_enum(name).url}, or --weights PATH to a "
                         "local resnet50 .pth state dict"
                     )
-                _weights_enum(name).get_state_dict(progress=True)  # downloads into the cache
+                try:
+                    _weights_enum(name).get_state_dict(progress=True)  # downloads into the cache
+                except Exception as exc:  # network errors of every kind
+                    raise DataFileError(f"downloading {_weights_enum(name).url} failed ({type(exc).__name__}); "
+                                        "copy the file into torchvision's cache or pass --weights PATH") from None
         else:
             path = Path(name)
             if not path.is_file():
@@ -80,7 +84,9 @@ def load_resnet50(weights: str | os.PathLike | None = None, *, download: bool = 
             state = torch.load(path, map_location="cpu", weights_only=True)
             if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
                 state = state["state_dict"]
-            model.load_state_dict(state)
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            if unexpected or any(not k.startswith("fc.") for k in missing):  # the classifier may be left out
+                raise KeyError(f"{len(missing)} missing, {len(unexpected)} unexpected keys")
         except Exception as exc:
             raise DataFileError(f"{str(path)!r} is not a torchvision resnet50 state dict ({type(exc).__name__}); "
                                 f"pass the .pth file of torchvision.models.ResNet50_Weights") from None
