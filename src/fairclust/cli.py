@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .data.summary import add_parser as add_datasets_parser
 
     add_datasets_parser(sub)
+    from .bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 
@@ -120,16 +123,21 @@ def load_data(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import runner
+    from . import distributed, runner
+
+    distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
 
     ds = load_data(args)
     name = Path(args.dataset).stem if args.dataset.endswith((".npz", ".csv")) else args.dataset
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
-    runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
+    if distributed.is_main():
+        runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,
                                options=method_options(args), resume=args.resume)
-    print(runner.results_table([record]))
-    print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")
+    if distributed.is_main():
+        print(runner.results_table([record]))
+        print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")
+    distributed.shutdown()
     return 0
 
 
@@ -139,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # bad arguments (one line, exit 2) or --help (exit 0)
         return int(exc.code or 0)
+    from .perf import tune_allocator
+
+    tune_allocator()  # reuse freed activations instead of page-faulting them in again (~2x on CPU)
     if getattr(args, "threads", None):
         import torch
 

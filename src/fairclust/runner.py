@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics
+from . import distributed, metrics
 from .data import Dataset
 from .errors import FairclustError
 from .methods import make_method
@@ -59,7 +59,9 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     est.fit(ds.X, ds.y, sensitive_features=ds.sensitive)
     seconds = time.perf_counter() - t0
     labels = np.asarray(est.labels_, dtype=np.int64)
+    t1 = time.perf_counter()
     rep = evaluate(ds, labels, n_clusters)
+    t_metrics = time.perf_counter() - t1
     record: dict[str, Any] = {
         "dataset": ds.name,
         "method": method,
@@ -81,8 +83,9 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "information": rep["information"],
         "seconds": seconds,
         "timings": getattr(est, "timings_", {}),
+        "stage_seconds": stage_seconds(getattr(est, "timings_", {}), seconds, t_metrics),
     }
-    if out is not None:
+    if out is not None and distributed.is_main():  # under torchrun only rank 0 writes
         out = Path(out)
         config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": int(seed),
                   "options": options, "estimator": est.get_params(), "resolved": getattr(est, "config_", None)}
@@ -95,6 +98,21 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         write_json(out / "metrics.json", record)
     record["_estimator"] = est
     return record
+
+
+def stage_seconds(timings: dict, fit_seconds: float, metrics_seconds: float) -> dict:
+    """Wall seconds per stage: pretraining (shared encoder, initial centres), teachers,
+    training (DFC's loop, or the method's own fit), evaluation (final labels + metrics).
+
+    Cached pretraining stages count the time to load them.
+    """
+    pre = {k[len("pretrain_"):]: v for k, v in timings.items() if k.startswith("pretrain_")}
+    teachers = pre.pop("teachers", 0.0)
+    pretraining = sum(pre.values())
+    final_labels = timings.get("evaluation", 0.0)
+    training = timings.get("dfc", fit_seconds - pretraining - teachers - final_labels)
+    return {"pretraining": pretraining, "teachers": teachers, "training": max(training, 0.0),
+            "evaluation": final_labels + metrics_seconds, "total": fit_seconds + metrics_seconds}
 
 
 def _fmt(v: Any, nd: int = 3) -> str:

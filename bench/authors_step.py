@@ -1,0 +1,229 @@
+"""Our DFC iteration against a plain restatement of the authors' one, side by side.
+
+The authors' loop (github.com/brandeis-machine-learning/DFC, ``main.py``), restated with
+fairclust's networks so that both sides compute the same losses:
+
+* both groups' batches are concatenated and pass the shared encoder together;
+* at EVERY step the two frozen teachers (encoder + DEC head, eval mode) run on their
+  group's batch with autograd on (their parameters require grad; the outputs are
+  ``.detach()``-ed only afterwards);
+* per-group Python loops: ``0.5 * KLDivLoss(sum)(log q_g, target_g)`` and
+  ``0.5 * MSELoss(sum)(Q_g Q_g^T, P_g P_g^T)``; the Student-t head uses the broadcast
+  ``(z[:, None] - mu)^2`` distance as in DEC's reference code;
+* the critic behind the gradient reversal layer, one Adam step for everything with the
+  critic at x10 learning rate and the inverse-decay schedule; NCHW tensors, glibc's
+  default allocator behaviour.
+
+The critic is fairclust's M-way cross-entropy critic (SPEC 1.1; for M = 2 it equals the
+authors' sigmoid + BCE) so the two iterations are the same mathematics
+(tests/test_perf_equivalence.py checks losses and gradients agree).
+
+Run (2 cores; CPU time of 1 thread is reported too, being robust on a shared machine)::
+
+    python bench/authors_step.py --batch-sizes 512 128 --repeats 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from fairclust.config import DFCConfig
+from fairclust.methods.dfc import DFCTrainer
+from fairclust.nn import Critic, grad_reverse, grl_coefficient, make_encoder, sample_z
+from fairclust.pretrain import soft_assign
+
+
+def authors_student_t(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    norm_squared = torch.sum((z.unsqueeze(1) - centers) ** 2, 2)
+    numerator = (1.0 / (1.0 + norm_squared / alpha)) ** (float(alpha + 1) / 2)
+    return numerator / torch.sum(numerator, dim=1, keepdim=True)
+
+
+def target_distribution(q: torch.Tensor) -> torch.Tensor:
+    weight = q**2 / torch.sum(q, 0)
+    return (weight.t() / torch.sum(weight, 1)).t()
+
+
+class AuthorsIteration:
+    """One training iteration the way the authors' code runs it."""
+
+    def __init__(self, encoder: nn.Module, centers: torch.Tensor, critic: nn.Module,
+                 teachers: list[tuple[nn.Module, torch.Tensor]], cfg: DFCConfig):
+        self.encoder, self.critic, self.cfg = encoder, critic, cfg
+        self.centers = nn.Parameter(centers.detach().clone())
+        self.teachers = teachers
+        for enc, c in teachers:
+            enc.eval()
+            c.requires_grad_(True)  # loaded, not frozen: autograd records their forward
+        self.optimizer = torch.optim.Adam(
+            [{"params": list(encoder.parameters()) + [self.centers], "lr": cfg.lr, "base_lr": cfg.lr},
+             {"params": list(critic.parameters()), "lr": cfg.lr * cfg.critic_lr_mult,
+              "base_lr": cfg.lr * cfg.critic_lr_mult}],
+            weight_decay=cfg.weight_decay)
+        self.kl = nn.KLDivLoss(reduction="sum")
+        self.mse = nn.MSELoss(reduction="sum")
+
+    def losses(self, t: int, xs: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        cfg, m = self.cfg, len(xs)
+        b = xs[0].shape[0]
+        # the frozen teachers, every step, autograd on
+        predicts = []
+        for (enc, c), xg in zip(self.teachers, xs):
+            predicts.append(authors_student_t(enc(xg)[0], c, cfg.t_alpha))
+        mu, logvar = self.encoder(torch.cat(xs, 0))
+        output = authors_student_t(sample_z(mu, logvar, self.encoder.training), self.centers, cfg.t_alpha)
+        outs = [output[g * b:(g + 1) * b] for g in range(m)]
+        l_c = sum(self.kl(o.log(), target_distribution(o).detach()) for o in outs) / m
+        l_s = sum(self.mse(o @ o.t(), (p @ p.t()).detach()) for o, p in zip(outs, predicts)) / m
+        g = torch.arange(m).repeat_interleave(b).to(output.device)
+        l_f = nn.functional.cross_entropy(self.critic(grad_reverse(output, grl_coefficient(t, cfg.n_iters))), g)
+        loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
+        return {"loss": loss, "L_c": l_c, "L_s": l_s, "L_f": l_f}
+
+    def step(self, t: int, xs: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        decay = (1.0 + 10.0 * t / self.cfg.n_iters) ** -0.75
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["base_lr"] * decay
+        terms = self.losses(t, xs)
+        self.optimizer.zero_grad()
+        terms["loss"].backward()
+        self.optimizer.step()
+        return {k: v.detach() for k, v in terms.items()}
+
+
+def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed: int = 0,
+              device: torch.device = torch.device("cpu"), dtype: torch.dtype = torch.float32):
+    """The same networks, teachers and data for both iterations.
+
+    Returns ``(ours, theirs, X, P, codes)``: ``P`` are the teachers' assignments of every
+    sample of ``X`` computed once (what fairclust's pretraining stores). ``dtype``
+    float64 lets a test compare the two without float32 rounding.
+    """
+    torch.manual_seed(seed)
+    cfg = DFCConfig(batch_size=batch_size, n_iters=20000)
+    shape, latent = (1, 32, 32), cfg.pretrain.latent_dim
+    pool = 2 * batch_size
+    X = torch.rand(n_groups * pool, *shape, device=device)
+    codes = np.repeat(np.arange(n_groups), pool)
+    encoder = make_encoder(shape, latent).to(device)
+
+    def codes_of(enc: nn.Module) -> torch.Tensor:
+        """BatchNorm statistics of the data (as after pretraining), centres at K samples' codes."""
+        from fairclust.pretrain import embed
+
+        for mod in enc.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                mod.momentum = None  # cumulative average over the passes below
+        with torch.no_grad():
+            enc.train()
+            for xb in X.split(256):
+                enc(xb)
+        for mod in enc.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                mod.momentum = 0.1
+        return embed(enc, X[torch.randperm(X.shape[0])[:n_clusters]], device).to(device)
+
+    centers = codes_of(encoder)
+    teachers = []
+    for _ in range(n_groups):
+        enc = make_encoder(shape, latent).to(device).eval()
+        teachers.append((enc, codes_of(enc)))
+    if dtype != torch.float32:
+        X = X.to(dtype)
+        for i, (enc, c) in enumerate(teachers):
+            teachers[i] = (enc.to(dtype), c.to(dtype))
+    P = torch.zeros(X.shape[0], n_clusters, device=device, dtype=dtype)
+    for g, (enc, c) in enumerate(teachers):
+        rows = torch.from_numpy(np.flatnonzero(codes == g)).to(device)
+        P[rows] = soft_assign(enc, c, X[rows], device, cfg.t_alpha).to(device)
+    ours = DFCTrainer(copy.deepcopy(encoder), centers.cpu().numpy(), n_groups, cfg).to(device).train()
+    critic = Critic(n_clusters, n_groups).to(device)
+    ours.critic.load_state_dict(critic.state_dict())
+    theirs = AuthorsIteration(copy.deepcopy(encoder).train(), centers, copy.deepcopy(critic), teachers, cfg)
+    if dtype != torch.float32:  # in place: the optimizers keep the same Parameter objects
+        for mod in (ours, theirs.encoder, theirs.critic):
+            mod.to(dtype)
+        theirs.centers.data = theirs.centers.data.to(dtype)
+    return ours, theirs, X, P, codes
+
+
+def main(argv=None) -> None:
+    from fairclust.bench import tune_allocator
+    from fairclust.utils import BalancedSampler
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch-sizes", type=int, nargs="+", default=[512, 128])
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = torch.device("cpu")
+    records = []
+    for b in args.batch_sizes:
+        ours, theirs, X, P, codes = make_pair(b)
+        sampler = BalancedSampler(codes, b, 0)
+        state = {"t": 0}
+
+        def run_ours():
+            idx = torch.from_numpy(sampler.next())
+            ours.step(state["t"], X[idx], P[idx], torch.arange(2).repeat_interleave(b))
+            state["t"] += 1
+
+        def run_theirs():
+            idx = torch.from_numpy(sampler.next())
+            theirs.step(state["t"], list(X[idx].split(b)))
+            state["t"] += 1
+
+        # glibc's default behaviour for theirs, fairclust's tuned allocator for ours cannot
+        # coexist in one process: mallopt is process-wide. Theirs runs first untuned,
+        # then the allocator is tuned and both are timed interleaved.
+        times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []}
+                                                   for k in ("ours", "authors", "authors_default_malloc")}
+
+        def timed(name, fn):
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            times[name]["wall"].append(1e3 * (time.perf_counter() - w0))
+            times[name]["cpu"].append(1e3 * (time.process_time() - c0))
+
+        for _ in range(args.warmup):
+            run_theirs()
+        for _ in range(args.repeats):
+            timed("authors_default_malloc", run_theirs)
+        tune_allocator()
+        for _ in range(args.warmup):
+            run_ours()
+            run_theirs()
+        for _ in range(args.repeats):
+            timed("ours", run_ours)
+            timed("authors", run_theirs)
+        med = {k: {m: statistics.median(v[m]) for m in v} for k, v in times.items()}
+        rec = {"batch_size": b, "images_per_iter": 2 * b, "threads": torch.get_num_threads(),
+               "repeats": args.repeats,
+               "ms_per_iter": {k: v["wall"] for k, v in med.items()},
+               "cpu_ms_per_iter": {k: v["cpu"] for k, v in med.items()},
+               "speedup_wall": med["authors_default_malloc"]["wall"] / med["ours"]["wall"],
+               "speedup_cpu": med["authors_default_malloc"]["cpu"] / med["ours"]["cpu"],
+               "speedup_cpu_same_allocator": med["authors"]["cpu"] / med["ours"]["cpu"]}
+        records.append(rec)
+        print(f"B={b} per group ({2 * b} images/iter, {rec['threads']} threads): "
+              f"ours {med['ours']['wall']:.0f} ms wall / {med['ours']['cpu']:.0f} ms CPU, "
+              f"authors {med['authors_default_malloc']['wall']:.0f} ms wall / "
+              f"{med['authors_default_malloc']['cpu']:.0f} ms CPU "
+              f"(with our allocator setting {med['authors']['cpu']:.0f} ms CPU): "
+              f"{rec['speedup_wall']:.2f}x wall, {rec['speedup_cpu']:.2f}x CPU time", flush=True)
+    print(json.dumps(records))
+
+
+if __name__ == "__main__":
+    main()
