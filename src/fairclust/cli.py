@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .bench import add_parser as add_bench_parser
 
     add_bench_parser(sub)
+    from .experiments.table import add_parser as add_table_parser
+
+    table_modes = add_table_parser(sub)  # returns the `table` sub-modes (e.g. probe) for other tables to add to
     return parser
 
 

@@ -13,10 +13,24 @@ from typing import Any
 from ..errors import FairclustError
 from .dfc import DeepFairClustering
 from .kmeans import KMeansAE
+from .clustergan import ClusterGAN
+from .dac import DeepAdaptiveClustering
+from .dec import DECAE
+from .falg import FairAssignment
+from .fcc import VariationalFairClustering
+from .scfc import ScalableFairletClustering
+from .spfc import FairSpectralClustering
 
 METHODS: dict[str, type] = {
     "dfc": DeepFairClustering,
     "kmeans": KMeansAE,
+    "dec": DECAE,
+    "dac": DeepAdaptiveClustering,
+    "clustergan": ClusterGAN,
+    "scfc": ScalableFairletClustering,
+    "falg": FairAssignment,
+    "fcc": VariationalFairClustering,
+    "spfc": FairSpectralClustering,
 }
 
 
@@ -30,4 +44,6 @@ def make_method(name: str, n_clusters: int, random_state: int, **options: Any):
     return cls(n_clusters=n_clusters, random_state=random_state, **kwargs)
 
 
-__all__ = ["METHODS", "make_method", "DeepFairClustering", "KMeansAE"]
+__all__ = ["METHODS", "make_method", "DeepFairClustering", "KMeansAE", "DECAE", "DeepAdaptiveClustering",
+           "ClusterGAN", "ScalableFairletClustering", "FairAssignment", "VariationalFairClustering",
+           "FairSpectralClustering"]

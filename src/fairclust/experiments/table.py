@@ -1,0 +1,262 @@
+"""``fairclust table``: the paper's Tables 2-3, every method on every data set, several seeds.
+
+Each cell (data set x method x seed) is one :func:`fairclust.runner.run_method` call, so
+the pretraining cache is shared: a data set's shared VAE is trained once per seed and
+reused by every method. A cell that fails is recorded (its error is shown in the table)
+and the grid goes on. Every finished cell is appended to ``DIR/cells.jsonl`` at once, so
+``--resume`` skips the cells already done after an interruption.
+
+Outputs: ``table.md`` (one block per data set, the paper's layout: Acc, NMI, Balance,
+Entropy per group; mean +- std over seeds; best in bold, second best underlined; seconds
+per method) and ``table.csv`` (one row per data set and method).
+
+The command is ``fairclust table --datasets A,B --methods all|m1,m2 --seeds N --out DIR``;
+other tables are sub-modes: :func:`add_parser` returns the sub-parsers object, to which
+e.g. ``fairclust table probe`` adds its own parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .. import runner
+from ..errors import FairclustError
+from ..utils import atomic_write_bytes
+
+# the paper's row order (Tables 2-3): deep / classic unfair methods, fair baselines, DFC
+PAPER_ORDER = ("kmeans", "dec", "dac", "clustergan", "scfc", "falg", "fcc", "spfc", "dfc")
+ROW_NAMES = {"kmeans": "AE (k-means)", "dec": "DEC", "dac": "DAC", "clustergan": "ClusterGAN", "scfc": "ScFC",
+             "falg": "FAlg", "fcc": "FCC", "spfc": "SpFC", "dfc": "DFC"}
+CELLS = "cells.jsonl"
+SCORES = ("accuracy", "nmi", "balance")
+
+
+def parse_methods(text: str) -> list[str]:
+    from ..methods import METHODS
+
+    if text.strip() == "all":
+        return [m for m in PAPER_ORDER if m in METHODS] + sorted(set(METHODS) - set(PAPER_ORDER))
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown or not names:
+        raise FairclustError(f"unknown method(s) {', '.join(unknown) or text!r}; choose 'all' or from "
+                             f"{', '.join(sorted(METHODS))}")
+    return names
+
+
+def run_grid(datasets: Iterable[str], methods: list[str], seeds: list[int], out: Path, *,
+             options: dict[str, Any] | None = None, n_clusters: int | None = None,
+             load: Any = None, echo: Any = print) -> list[dict]:
+    """Run every cell not yet in ``out/cells.jsonl``; return all cells' records (old and new)."""
+    if load is None:
+        from ..data import load_dataset as load
+    done = read_cells(out / CELLS)
+    have = {(c["dataset"], c["method"], c["seed"]) for c in done}
+    for name in datasets:
+        ds = None
+        for method in methods:
+            for seed in seeds:
+                if (name, method, seed) in have:
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    ds = ds if ds is not None else load(name)
+                    rec = runner.public(runner.run_method(ds, method, n_clusters=n_clusters, seed=seed,
+                                                          options=options, save_model=False))
+                    rec.pop("information", None)
+                    rec["dataset"] = name
+                except Exception as exc:  # one failed cell is reported, not fatal
+                    msg = (str(exc).splitlines() or [type(exc).__name__])[0]
+                    rec = {"dataset": name, "method": method, "seed": seed, "error": f"{type(exc).__name__}: {msg}",
+                           "seconds": time.perf_counter() - t0}
+                done.append(rec)
+                with open(out / CELLS, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                echo(_cell_line(rec))
+    return done
+
+
+def read_cells(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    cells = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            cells.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut by an interruption
+            continue
+    return cells
+
+
+def _cell_line(rec: dict) -> str:
+    head = f"{rec['dataset']} / {rec['method']} / seed {rec['seed']}:"
+    if "error" in rec:
+        return f"{head} FAILED ({rec['error']})"
+    acc = "-" if rec.get("accuracy") is None else f"{rec['accuracy']:.3f}"
+    nmi = "-" if rec.get("nmi") is None else f"{rec['nmi']:.3f}"
+    return f"{head} Acc {acc} NMI {nmi} Balance {rec['balance']:.3f} ({rec['seconds']:.1f} s)"
+
+
+# ----------------------------------------------------------------------------- summary
+def summarise(cells: list[dict]) -> list[dict]:
+    """One row per (data set, method), in the grid's order: means, stds, failures."""
+    rows: dict[tuple[str, str], dict] = {}
+    for c in cells:
+        row = rows.setdefault((c["dataset"], c["method"]), {"dataset": c["dataset"], "method": c["method"],
+                                                            "ok": [], "errors": []})
+        (row["errors"] if "error" in c else row["ok"]).append(c)
+    out = []
+    for row in rows.values():
+        ok = row.pop("ok")
+        row["n_seeds"], row["n_failed"] = len(ok), len(row["errors"])
+        row["error"] = row.pop("errors")[0]["error"] if row["n_failed"] else ""
+        for key in SCORES + ("seconds",):
+            vals = [c[key] for c in ok if c.get(key) is not None]
+            row[key] = _mean_std(vals)
+        row["balance_max"] = ok[0]["balance_max"] if ok else None
+        groups = ok[0]["group_names"] or ok[0]["groups"] if ok else []
+        row["groups"] = [str(g) for g in groups]
+        row["entropy"] = [_mean_std([c["entropy"][g] for c in ok]) for g in range(len(groups))]
+        row["entropy_max"] = ok[0]["entropy_max"] if ok else None
+        out.append(row)
+    order = {m: i for i, m in enumerate(PAPER_ORDER)}
+    ds_order = {d: i for i, d in enumerate(dict.fromkeys(r["dataset"] for r in out))}
+    return sorted(out, key=lambda r: (ds_order[r["dataset"]], order.get(r["method"], len(order))))
+
+
+def _mean_std(vals: list[float]) -> tuple[float, float] | None:
+    if not vals:
+        return None
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def _ranks(values: list[float | None]) -> list[int]:
+    """0 for the best (highest), 1 for the second best, 2 otherwise (ties share a rank)."""
+    distinct = sorted({round(v, 3) for v in values if v is not None}, reverse=True)
+    return [2 if v is None else min(distinct.index(round(v, 3)), 2) for v in values]
+
+
+def _cell(ms: tuple[float, float] | None, rank: int = 2, nd: int = 3) -> str:
+    if ms is None:
+        return "-"
+    text = f"{ms[0]:.{nd}f} ± {ms[1]:.{nd}f}"
+    return f"**{text}**" if rank == 0 else f"<u>{text}</u>" if rank == 1 else text
+
+
+def markdown(rows: list[dict], seeds: list[int] | None = None) -> str:
+    """The paper's layout, one block per data set; best in bold, second best underlined."""
+    blocks = []
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        part = [r for r in rows if r["dataset"] == name]
+        groups = next((r["groups"] for r in part if r["groups"]), [])
+        bmax = next((r["balance_max"] for r in part if r["balance_max"] is not None), None)
+        emax = next((r["entropy_max"] for r in part if r["entropy_max"] is not None), None)
+        head = ["Method", "Acc", "NMI", f"Balance (max {bmax:.3f})" if bmax is not None else "Balance"]
+        head += [f"Entropy {g}" + (f" (max {emax:.3f})" if emax is not None else "") for g in groups]
+        head += ["seconds", "seeds"]
+        cols = [[r[k][0] if r[k] else None for r in part] for k in SCORES]
+        cols += [[r["entropy"][g][0] if r["entropy"] else None for r in part] for g in range(len(groups))]
+        ranks = [_ranks(c) for c in cols]
+        lines = [f"### {name}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i, r in enumerate(part):
+            vals = [r[k] for k in SCORES] + (r["entropy"] or [None] * len(groups))
+            cells = [_cell(v, ranks[j][i]) for j, v in enumerate(vals)]
+            secs = "-" if r["seconds"] is None else f"{r['seconds'][0]:.1f}"
+            seeds_txt = f"{r['n_seeds']}" + (f" ({r['n_failed']} failed: {r['error']})" if r["n_failed"] else "")
+            lines.append(f"| {ROW_NAMES.get(r['method'], r['method'])} | " + " | ".join(cells)
+                         + f" | {secs} | {seeds_txt} |")
+        blocks.append("\n".join(lines))
+    note = ("Mean ± std over seeds" + (f" {', '.join(map(str, seeds))}" if seeds else "")
+            + "; **best**, <u>second best</u> per column; NMI with arithmetic normalisation; seconds per run "
+            "(pretraining included when it was not cached).")
+    return "\n\n".join(blocks) + "\n\n" + note + "\n"
+
+
+def to_csv(rows: list[dict]) -> str:
+    n_groups = max((len(r["groups"]) for r in rows), default=0)
+    head = ["dataset", "method", "n_seeds", "n_failed"]
+    for k in SCORES:
+        head += [f"{k}_mean", f"{k}_std"]
+    head += ["balance_max"]
+    for g in range(n_groups):
+        head += [f"group{g}", f"entropy{g}_mean", f"entropy{g}_std"]
+    head += ["entropy_max", "seconds_mean", "error"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    for r in rows:
+        line: list[Any] = [r["dataset"], r["method"], r["n_seeds"], r["n_failed"]]
+        for k in SCORES:
+            line += list(r[k]) if r[k] else ["", ""]
+        line.append("" if r["balance_max"] is None else r["balance_max"])
+        for g in range(n_groups):
+            name = r["groups"][g] if g < len(r["groups"]) else ""
+            line += [name] + (list(r["entropy"][g]) if g < len(r["entropy"]) else ["", ""])
+        line += ["" if r["entropy_max"] is None else r["entropy_max"],
+                 "" if r["seconds"] is None else r["seconds"][0], r["error"]]
+        w.writerow(line)
+    return buf.getvalue()
+
+
+def write_table(cells: list[dict], out: Path, seeds: list[int] | None = None) -> str:
+    rows = summarise(cells)
+    md = markdown(rows, seeds)
+    atomic_write_bytes(out / "table.md", md.encode("utf-8"))
+    atomic_write_bytes(out / "table.csv", to_csv(rows).encode("utf-8"))
+    return md
+
+
+# ----------------------------------------------------------------------------- CLI
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """``fairclust table`` (the grid); returns its sub-parsers so other tables add modes."""
+    from ..cli import _positive_int, add_method_args
+
+    p = subparsers.add_parser("table", help="the paper's comparison table: methods x data sets x seeds",
+                              description="Run every method on every data set for several seeds; write "
+                                          "table.md and table.csv. Other tables: `fairclust table MODE --help`.")
+    p.add_argument("--datasets", default=None, help="comma-separated data set names or .npz paths")
+    p.add_argument("--methods", default="all", help="'all' (default) or comma-separated method names")
+    p.add_argument("--seeds", type=_positive_int, default=3, help="seeds per cell: --seed, --seed+1, ... (default 3)")
+    p.add_argument("--out", default=None, help="output directory (table.md, table.csv, cells.jsonl)")
+    p.add_argument("--data-dir", default=None, help="where the paper's data set files are")
+    p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per group (seeded)")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument("--resume", action="store_true", help="keep the cells already in --out and run the rest")
+    add_method_args(p)  # --pretrain-epochs, --teacher-epochs, --dec-iters included
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_table)
+    return p.add_subparsers(dest="table_mode", metavar="MODE", title="other tables")
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from ..cli import method_options
+    from ..data import load_dataset
+
+    if not args.datasets or not args.out:
+        raise FairclustError("fairclust table needs --datasets A,B and --out DIR")
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    methods = parse_methods(args.methods)
+    seeds = [args.seed + i for i in range(args.seeds)]
+    out = runner.prepare_out_dir(args.out, overwrite=args.overwrite, resume=args.resume)
+    if args.overwrite and not args.resume:
+        (out / CELLS).unlink(missing_ok=True)
+
+    def load(name: str):
+        return load_dataset(name, data_dir=args.data_dir, limit=args.limit, seed=args.seed)
+
+    options = method_options(args)
+    with threadpool_limits(args.threads):  # --threads bounds BLAS (numpy, scikit-learn) as well as torch
+        cells = run_grid(datasets, methods, seeds, out, options=options, n_clusters=args.n_clusters, load=load)
+    wanted = set(datasets) & {c["dataset"] for c in cells}
+    print(write_table([c for c in cells if c["dataset"] in wanted and c["method"] in methods], out, seeds))
+    print(f"Files in {out}/ (table.md, table.csv, cells.jsonl)")
+    return 0

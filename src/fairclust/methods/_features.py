@@ -1,0 +1,106 @@
+"""The features every non-deep baseline clusters: ``mu`` of the shared pretrained encoder.
+
+One place for the paper's "same encoder for all comparable methods": the encoder comes
+from :class:`fairclust.pretrain.Pretrainer` (so DFC, k-means, DEC and the fair baselines
+share one cached pretraining), and its eval-mode ``mu`` is the feature vector of a sample.
+``features="raw"`` skips the encoder and clusters the flattened input instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ..cache import StageCache
+from ..config import resolve
+from ..errors import FairclustError
+from ..pretrain import Pretrainer, embed
+from ..utils import resolve_device, seed_everything
+from .base import EmbeddingMixin, FairClusterMixin
+
+FEATURE_MODES = ("pretrained", "raw")
+
+
+def store_params(est: Any, params: dict[str, Any]) -> None:
+    """``__init__``'s whole job (scikit-learn contract): every argument stored under its own name.
+
+    Call as ``store_params(self, locals())`` first thing in ``__init__``.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(est, name, value)
+
+
+def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> tuple[torch.nn.Module, Pretrainer]:
+    """The shared VAE encoder for ``est``'s recipe (cached), and the :class:`Pretrainer` that made it.
+
+    ``est`` supplies ``recipe``, ``pretrain_epochs``, ``latent_dim``, ``device``, ``cache_dir``
+    and ``verbose``. Sets ``est.timings_`` to the pretraining stages' seconds.
+    """
+    cfg = resolve(est.recipe, pretrain_epochs=est.pretrain_epochs, latent_dim=est.latent_dim)
+    seed_everything(seed)
+    pre = Pretrainer(torch.from_numpy(X), codes, cfg.pretrain, seed, resolve_device(est.device),
+                     StageCache(est.cache_dir), verbose=est.verbose)
+    encoder, _ = pre.shared_encoder()
+    est.timings_ = {f"pretrain_{k}": v for k, v in pre.timings.items()}
+    return encoder, pre
+
+
+def pretrained_features(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
+    """``mu`` of every sample under the shared encoder; sets ``est.encoder_`` (and ``timings_``)."""
+    est.encoder_, _ = pretrained_encoder(est, X, codes, seed)
+    return embed(est.encoder_, torch.from_numpy(X), resolve_device(est.device)).numpy()
+
+
+class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
+    """Estimators that cluster feature vectors: pretrained ``mu`` (default) or the raw input.
+
+    Subclasses store ``features``, ``recipe``, ``pretrain_epochs``, ``latent_dim``,
+    ``device``, ``cache_dir`` and ``verbose`` in ``__init__``, call :meth:`_fit_features`
+    in ``fit`` and get :meth:`transform` and (with ``cluster_centers_``) :meth:`predict`.
+    """
+
+    def _fit_features(self, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
+        mode = getattr(self, "features", "pretrained")
+        if mode not in FEATURE_MODES:
+            raise FairclustError(f"features={mode!r} is not known; choose 'pretrained' or 'raw'")
+        if mode == "raw":
+            self.encoder_ = None
+            self.timings_ = {}
+            return X.reshape(X.shape[0], -1)
+        return pretrained_features(self, X, codes, seed)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The features this estimator clusters (``mu`` of the encoder, or the flattened input)."""
+        check_is_fitted(self, "labels_")
+        X = self._validate_predict(X)
+        if self.encoder_ is None:
+            return X.reshape(X.shape[0], -1)
+        return embed(self.encoder_, torch.from_numpy(X), resolve_device(self.device)).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Nearest centre in feature space. Groups are not used, so fairness is not enforced here."""
+        check_is_fitted(self, "cluster_centers_")
+        return nearest_center(self.transform(X), self.cluster_centers_)
+
+
+def nearest_center(Z: np.ndarray, centers: np.ndarray, batch_size: int = 65536) -> np.ndarray:
+    """Index of the nearest centre of every row (squared Euclidean), in batches."""
+    c = np.asarray(centers, dtype=np.float64)
+    cc = (c ** 2).sum(1)
+    out = np.empty(Z.shape[0], dtype=np.int64)
+    for s in range(0, Z.shape[0], batch_size):
+        z = np.asarray(Z[s:s + batch_size], dtype=np.float64)
+        out[s:s + batch_size] = (cc[None] - 2.0 * z @ c.T).argmin(1)
+    return out
+
+
+def sq_distances(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """``||z_i - c_k||^2`` for every row and centre (float64, clipped at 0)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    c = np.asarray(centers, dtype=np.float64)
+    d = (Z ** 2).sum(1)[:, None] - 2.0 * Z @ c.T + (c ** 2).sum(1)[None]
+    return np.maximum(d, 0.0)

@@ -1,0 +1,113 @@
+"""DAC, Deep Adaptive Clustering (Chang, Wang, Meng, Xiang, Pan, ICCV 2017): the paper's "DAC" row.
+
+A network maps every image to a K-dim "label feature" ``l_i = softmax(head(mu_i))``; pairs
+whose cosine similarity exceeds ``u`` are trained as same-cluster, below ``l`` as
+different-cluster (binary cross-entropy on the similarity), and the thresholds move
+towards each other (``u = 0.95 - lam``, ``l = 0.455 + 0.1 lam``, ``lam`` from 0 to 0.45)
+until they meet. The network is DFC's encoder architecture, started from the cached
+shared VAE encoder (so every deep row starts from the same pretraining), plus a linear
+head initialised from k-means on ``mu`` (``softmax(-||mu - c_k||^2 / tau)``): from a random
+head every label feature is nearly uniform, every pair looks "similar" and DAC collapses
+into one cluster. Groups are not used (beyond the shared pretraining's balanced batches).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from sklearn.utils.validation import check_is_fitted
+
+from ..pretrain import embed, kmeans
+from ..utils import batched, check_seed, progress, resolve_device
+from ._features import FeatureClusterMixin, pretrained_encoder, store_params
+
+
+class _LabelNet(nn.Module):
+    def __init__(self, encoder: nn.Module, centers: np.ndarray, tau: float):
+        super().__init__()
+        self.encoder = encoder
+        c = torch.as_tensor(centers, dtype=torch.float32)
+        self.head = nn.Linear(c.shape[1], c.shape[0])
+        with torch.no_grad():  # logits -||mu - c_k||^2 / tau up to a per-sample constant
+            self.head.weight.copy_(2.0 * c / tau)
+            self.head.bias.copy_(-(c ** 2).sum(1) / tau)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self.head(self.encoder(x)[0]), dim=1)
+
+
+def dac_loss(l: torch.Tensor, upper: float, lower: float) -> torch.Tensor:
+    """DAC's loss on one batch of label features ``l`` (b x K)."""
+    ln = F.normalize(l, dim=1)
+    sim = (ln @ ln.T).clamp(1e-7, 1 - 1e-7)
+    pos, neg = (sim > upper).float(), (sim < lower).float()
+    sel = pos + neg
+    bce = -(pos * torch.log(sim) + neg * torch.log(1 - sim))
+    return (bce * sel).sum() / sel.sum().clamp_min(1.0)
+
+
+class DeepAdaptiveClustering(FeatureClusterMixin):
+    """DAC on DFC's encoder architecture, started from the shared pretrained encoder.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+    n_iters : int, default=300
+        Training iterations (the thresholds meet at the last one).
+    batch_size : int, default=128
+    lr : float, default=1e-3
+    random_state : int, default=None
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        ``argmax`` of the label features (network in eval mode), all samples.
+    """
+
+    def __init__(self, n_clusters: int = 10, *, n_iters: int = 300, batch_size: int = 128, lr: float = 1e-3,
+                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
+                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
+                 verbose: bool = False):
+        store_params(self, locals())
+
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepAdaptiveClustering":
+        X, codes = self._validate_fit(X, sensitive_features)
+        seed = check_seed(self.random_state)
+        device = resolve_device(self.device)
+        encoder, _ = pretrained_encoder(self, X, codes, seed)
+        km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)
+        tau = float(km.inertia_ / X.shape[0]) or 1.0
+        torch.manual_seed(seed)
+        net = _LabelNet(encoder, km.cluster_centers_, tau).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+        rng = np.random.default_rng(seed)
+        Xt = torch.from_numpy(X)
+        b = min(int(self.batch_size), X.shape[0])
+        net.train()
+        for it in progress(range(int(self.n_iters)), desc="DAC", enabled=self.verbose):
+            lam = 0.45 * it / max(1, int(self.n_iters) - 1)
+            idx = torch.from_numpy(rng.choice(X.shape[0], b, replace=False))
+            loss = dac_loss(net(Xt[idx].to(device)), 0.95 - lam, 0.455 + 0.1 * lam)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        self.net_ = net.eval()
+        self.encoder_ = net.encoder
+        self.labels_ = self._proba(X).argmax(1).astype(np.int64)
+        return self
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        return torch.cat(list(batched(lambda xb: self.net_(xb).cpu(), X, batch_size=2048,
+                                      device=resolve_device(self.device)))).numpy()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The label features (softmax, rows sum to 1)."""
+        check_is_fitted(self, "net_")
+        return self._proba(self._validate_predict(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.predict_proba(X).argmax(1)

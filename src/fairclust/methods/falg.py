@@ -1,0 +1,125 @@
+"""FAlg, fair assignment (Bera, Chakrabarty, Flores, Negahbani, NeurIPS 2019), SPEC section 4.
+
+Vanilla k-means gives the centres; a linear program then reassigns points to them:
+
+    min  sum_ij d(j, i)^2 x_ij
+    s.t. sum_i x_ij = 1                                           (every point j)
+         beta_l sum_j x_ij <= sum_{j in l} x_ij <= alpha_l sum_j x_ij   (every centre i, group l)
+         0 <= x_ij <= 1
+
+with ``alpha_l = r_l / (1 - delta)`` and ``beta_l = r_l (1 - delta)``, ``r_l`` the share of
+group ``l``. scipy's HiGHS (dual simplex) solves it on a sparse constraint matrix and
+returns a vertex, so at most ``2 K M`` points are split between centres; rounding gives
+each split point its largest share. Every fairness constraint is then violated by at most
+the number of split points (``fractional_points_``), an additive bound in points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from ..errors import FairclustError
+from ..pretrain import kmeans
+from ..utils import check_seed
+from ._features import FeatureClusterMixin, sq_distances, store_params
+
+
+def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
+    """Solve the fair-assignment LP for costs ``D`` (n x K); return ``x`` (n x K) and the bounds.
+
+    Variables are ordered point-major (``x[j, i]`` is variable ``j * K + i``).
+    """
+    n, k = D.shape
+    m = int(codes.max()) + 1
+    r = np.bincount(codes, minlength=m) / n
+    alpha, beta = r / (1.0 - delta), r * (1.0 - delta)
+    var = np.arange(n * k).reshape(n, k)
+    a_eq = sparse.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), var.ravel())), shape=(n, n * k))
+    # rows (i, l): upper  sum_{j in l} x_ij - alpha_l sum_j x_ij <= 0
+    #              lower  beta_l sum_j x_ij - sum_{j in l} x_ij <= 0
+    rows, cols, vals = [], [], []
+    for l in range(m):
+        in_l = (codes == l).astype(np.float64)
+        for i in range(k):
+            up, lo = 2 * (l * k + i), 2 * (l * k + i) + 1
+            rows += [np.full(n, up), np.full(n, lo)]
+            cols += [var[:, i], var[:, i]]
+            vals += [in_l - alpha[l], beta[l] - in_l]
+    a_ub = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(2 * m * k, n * k))
+    scale = float(D.mean()) or 1.0
+    res = linprog(D.ravel() / scale, A_ub=a_ub, b_ub=np.zeros(2 * m * k), A_eq=a_eq, b_eq=np.ones(n),
+                  bounds=(0.0, 1.0), method="highs-ds")
+    if res.status != 0:
+        raise FairclustError(f"the fair-assignment LP failed ({res.message}); raise delta (e.g. delta=0.2)")
+    x = np.clip(res.x.reshape(n, k), 0.0, 1.0)
+    return x, {"alpha": alpha, "beta": beta, "objective": float(res.fun) * scale}
+
+
+def constraint_violation(x: np.ndarray, codes: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> float:
+    """Largest violation, in points, of the LP's fairness constraints by (fractional or 0/1) ``x``."""
+    m = len(alpha)
+    size = x.sum(0)
+    per_group = np.stack([x[codes == l].sum(0) for l in range(m)])  # M x K
+    over = per_group - alpha[:, None] * size[None]
+    under = beta[:, None] * size[None] - per_group
+    return float(max(over.max(), under.max(), 0.0))
+
+
+class FairAssignment(FeatureClusterMixin):
+    """Fair assignment of points to vanilla k-means centres (Bera et al. 2019), any number of groups.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+    delta : float, default=0.2
+        Slack of the proportion bounds: each group's share of every cluster must lie in
+        ``[r_l (1 - delta), r_l / (1 - delta)]``. Smaller is fairer; must be in [0, 1).
+    features : {"pretrained", "raw"}, default="pretrained"
+        Cluster ``mu`` of the shared pretrained encoder (the paper) or the flattened input.
+    n_init : int, default=10
+        k-means restarts for the centres.
+    random_state : int, default=None
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        The rounded LP assignment.
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        The k-means centres (the LP does not move them).
+    lp_assignment_ : ndarray of shape (n_samples, n_clusters)
+        The LP's fractional solution ``x``.
+    fractional_points_ : int
+        Points split between centres by the LP; the bound on the rounded violation.
+    lp_violation_, violation_ : float
+        Largest constraint violation (in points) before and after rounding.
+    """
+
+    def __init__(self, n_clusters: int = 10, *, delta: float = 0.2, features: str = "pretrained", n_init: int = 10,
+                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
+                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
+                 verbose: bool = False):
+        store_params(self, locals())
+
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairAssignment":
+        if not 0.0 <= float(self.delta) < 1.0:
+            raise FairclustError(f"delta must be in [0, 1), got {self.delta}; e.g. delta=0.2")
+        X, codes = self._validate_fit(X, sensitive_features)
+        seed = check_seed(self.random_state)
+        Z = self._fit_features(X, codes, seed)
+        km = kmeans(Z, self.n_clusters, self.n_init, seed)
+        self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
+        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, float(self.delta))
+        self.lp_assignment_ = x
+        self.lp_objective_ = info["objective"]
+        self.labels_ = x.argmax(1).astype(np.int64)
+        self.fractional_points_ = int(((x > 1e-9).sum(1) > 1).sum())
+        self.lp_violation_ = constraint_violation(x, codes, info["alpha"], info["beta"])
+        self.violation_ = constraint_violation(np.eye(self.n_clusters)[self.labels_], codes, info["alpha"],
+                                               info["beta"])
+        self.bounds_ = {"alpha": info["alpha"], "beta": info["beta"]}
+        return self

@@ -1,0 +1,177 @@
+"""The baselines of the paper's Tables 2-3 (issue 4) and ``fairclust table``.
+
+Synthetic data with a known fair answer: two groups, each holding the same K classes;
+the groups are shifted further apart than the classes, so plain k-means splits by group
+(Balance 0) while the fair answer is "one cluster per class, both groups in each".
+The feature-based methods run on the raw 2-D features here (``features="raw"``), which
+keeps the tests fast and their answer known.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from fairclust import metrics
+from fairclust.cli import main
+from fairclust.methods import METHODS, make_method
+from fairclust.methods.falg import FairAssignment, constraint_violation
+from fairclust.methods.fcc import VariationalFairClustering
+from fairclust.methods.scfc import ScalableFairletClustering
+from fairclust.methods.spfc import FairSpectralClustering
+
+K = 3
+
+
+def blobs(per: tuple[int, ...] = (100, 100), k: int = K, seed: int = 0, sep: float = 4.0, shift: float = 8.0):
+    """Group g, class c: N((c * sep, g * shift), diag(0.4^2, 1.5^2)); ``per[g]`` samples per class."""
+    rng = np.random.default_rng(seed)
+    X, y, g = [], [], []
+    for grp, n in enumerate(per):
+        for c in range(k):
+            X.append(np.c_[rng.normal(c * sep, 0.4, n), rng.normal(grp * shift, 1.5, n)])
+            y += [c] * n
+            g += [grp] * n
+    return np.vstack(X).astype(np.float32), np.array(y), np.array(g)
+
+
+FAIR = {
+    "scfc": lambda: ScalableFairletClustering(K, features="raw", random_state=0),
+    "falg": lambda: FairAssignment(K, features="raw", random_state=0),
+    "fcc": lambda: VariationalFairClustering(K, features="raw", random_state=0),
+    "spfc": lambda: FairSpectralClustering(K, features="raw", random_state=0),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny problems: one BLAS / torch thread (idle threads only spin on a shared machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return blobs()
+
+
+@pytest.fixture(scope="module")
+def kmeans_balance(data):
+    X, _, g = data
+    labels = make_method("kmeans", K, 0, features="raw").fit(X, sensitive_features=g).labels_
+    return metrics.balance(labels, sensitive_features=g)
+
+
+def test_registry_has_every_row_of_the_paper():
+    assert {"kmeans", "dec", "dac", "clustergan", "scfc", "falg", "fcc", "spfc", "dfc"} <= set(METHODS)
+
+
+@pytest.mark.parametrize("name", sorted(FAIR))
+def test_fair_methods_balance_far_above_kmeans(name, data, kmeans_balance):
+    X, y, g = data
+    labels = FAIR[name]().fit(X, sensitive_features=g).labels_
+    bal = metrics.balance(labels, sensitive_features=g)
+    assert kmeans_balance < 0.1
+    assert bal >= 0.6 and bal > kmeans_balance + 0.5
+    assert len(np.unique(labels)) == K
+
+
+@pytest.mark.parametrize("name", sorted(FAIR))
+def test_fair_methods_are_deterministic(name, data):
+    X, _, g = data
+    a = FAIR[name]().fit(X, sensitive_features=g).labels_
+    b = FAIR[name]().fit(X, sensitive_features=g).labels_
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("per", [(100, 100), (60, 170)])
+def test_scfc_reaches_its_exact_target_balance(per):
+    X, _, g = blobs(per)
+    est = ScalableFairletClustering(K, features="raw", random_state=1).fit(X, sensitive_features=g)
+    expected_q = int(np.ceil(max(per) / min(per)))
+    assert est.target_balance_ == pytest.approx(1.0 / expected_q)
+    assert metrics.balance(est.labels_, sensitive_features=g) >= est.target_balance_ - 1e-12
+    # every fairlet holds both groups, at most q of one per point of the other
+    tab = metrics.contingency(est.fairlets_, g)
+    assert (tab.min(1) >= 1).all() and (tab.max(1) <= expected_q * tab.min(1)).all()
+
+
+def test_scfc_refuses_three_groups():
+    X, _, g = blobs((50, 50, 50))
+    with pytest.raises(ValueError, match="two groups"):
+        ScalableFairletClustering(K, features="raw").fit(X, sensitive_features=g)
+
+
+@pytest.mark.parametrize("per", [(100, 100), (80, 120, 60)])
+def test_falg_lp_satisfies_constraints_and_rounding_within_bound(per):
+    X, _, g = blobs(per)
+    est = FairAssignment(K, delta=0.1, features="raw", random_state=0).fit(X, sensitive_features=g)
+    x = est.lp_assignment_
+    np.testing.assert_allclose(x.sum(1), 1.0, atol=1e-7)
+    assert est.lp_violation_ <= 1e-6  # the fractional LP solution is feasible
+    m = len(per)
+    assert est.fractional_points_ <= 2 * K * m  # a vertex splits at most #fairness-constraints points
+    assert est.violation_ <= est.fractional_points_ + 1e-9  # the stated additive bound after rounding
+    onehot = np.eye(K)[est.labels_]
+    assert constraint_violation(onehot, g, est.bounds_["alpha"], est.bounds_["beta"]) == est.violation_
+
+
+def test_fcc_fairness_term_falls_as_lambda_rises(data):
+    X, _, g = data
+    terms = [VariationalFairClustering(K, lmbda=lam, features="raw", random_state=0)
+             .fit(X, sensitive_features=g).fairness_term_ for lam in (0.0, 0.03, 1.0)]
+    assert terms[0] > terms[1] > terms[2]
+    assert terms[2] < 0.05
+
+
+def test_spfc_recovers_planted_fair_clusters(data):
+    X, y, g = data
+    est = FairSpectralClustering(K, features="raw", random_state=0).fit(X, sensitive_features=g)
+    assert metrics.accuracy(y, est.labels_) >= 0.97
+    assert est.embedding_.shape == (len(X), K)
+
+
+@pytest.mark.parametrize("name,opts", [
+    ("dec", {"dec_iters": 10}),
+    ("dac", {"n_iters": 5}),
+    ("clustergan", {"n_iters": 5, "batch_size": 16}),
+])
+def test_deep_baselines_deterministic_with_predict(name, opts, tmp_path):
+    X, _, g = blobs((20, 20))
+    X = np.c_[X, X ** 2].astype(np.float32)  # 4-D features: the MLP encoder
+    kw = dict(cache_dir=str(tmp_path), pretrain_epochs=1, device="cpu", **opts)
+    a = make_method(name, K, 3, **kw).fit(X, sensitive_features=g)
+    b = make_method(name, K, 3, **kw).fit(X, sensitive_features=g)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.predict(X), a.labels_)
+    assert a.labels_.shape == (len(X),) and a.labels_.max() < K
+
+
+def test_table_command_writes_the_grid_and_reports_a_failed_cell(tmp_path):
+    X, y, g = blobs((40, 40, 40))  # three groups: scfc fails, the grid goes on
+    data = tmp_path / "three.npz"
+    np.savez(data, X=X, sensitive=g, y=y)
+    out = tmp_path / "table"
+    rc = main(["table", "--datasets", str(data), "--methods", "kmeans,scfc,fcc", "--seeds", "2", "--out", str(out),
+               "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    assert rc == 0
+    md = (out / "table.md").read_text()
+    assert "FAILED" not in md and "failed" in md and "two groups" in md
+    rows = {r["method"]: r for r in csv.DictReader(open(out / "table.csv"))}
+    assert rows["scfc"]["n_failed"] == "2" and rows["scfc"]["n_seeds"] == "0"
+    assert rows["kmeans"]["n_seeds"] == "2" and float(rows["fcc"]["balance_mean"]) > float(rows["kmeans"]["balance_mean"])
+    cells = [json.loads(line) for line in open(out / "cells.jsonl")]
+    assert sorted({c["seed"] for c in cells}) == [2019, 2020]
+    # --resume runs nothing new and rewrites the same table
+    assert main(["table", "--datasets", str(data), "--methods", "kmeans,scfc,fcc", "--seeds", "2", "--out", str(out),
+                 "--cache-dir", str(tmp_path / "cache"), "--quiet", "--resume"]) == 0
+    assert len(open(out / "cells.jsonl").readlines()) == len(cells)
+    assert (out / "table.md").read_text() == md
