@@ -197,28 +197,20 @@ def cmd_bench_step(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
 def add_parser(subparsers) -> None:
+    from .cli import _positive_int
+
     p = subparsers.add_parser("bench", help="time parts of fairclust (bench step: one DFC training iteration)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="bench", required=True)
     s = sub.add_parser("step", help="time one DFC training iteration (3 warm-ups, median of 10)")
-    s.add_argument("--batch-size", type=_positive, default=512, help="images per group per batch (default 512)")
+    s.add_argument("--batch-size", type=_positive_int, default=512, help="images per group per batch (default 512)")
     s.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
-    s.add_argument("--groups", type=_positive, default=2, help="number of groups M (default 2)")
-    s.add_argument("--n-clusters", type=_positive, default=10, help="K (default 10)")
+    s.add_argument("--groups", type=_positive_int, default=2, help="number of groups M (default 2)")
+    s.add_argument("--n-clusters", type=_positive_int, default=10, help="K (default 10)")
     s.add_argument("--warmup", type=int, default=3, help="untimed iterations (default 3)")
-    s.add_argument("--repeats", type=_positive, default=10, help="timed iterations, median reported (default 10)")
-    s.add_argument("--threads", type=_positive, default=None, help="torch CPU threads (default: all cores)")
+    s.add_argument("--repeats", type=_positive_int, default=10, help="timed iterations, median reported (default 10)")
+    s.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (default: all cores)")
     s.add_argument("--no-peak", action="store_true", help="skip the FLOP count and the sgemm peak measurement")
     s.add_argument("--json", action="store_true", help="print only the JSON record")
     s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
