@@ -68,6 +68,9 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha-s", type=float, default=None, help="weight of the structural-preservation loss")
     p.add_argument("--iters", type=_positive_int, default=None, help="DFC iterations T")
     p.add_argument("--batch-size", type=_positive_int, default=None, help="samples per group per batch")
+    p.add_argument("--pretrain-epochs", type=_positive_int, default=None, help="epochs of the shared VAE pretraining")
+    p.add_argument("--teacher-epochs", type=_positive_int, default=None, help="epochs of each group's teacher VAE")
+    p.add_argument("--dec-iters", type=_positive_int, default=None, help="DEC iterations of each group's teacher")
     p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -111,6 +114,9 @@ def method_options(args: argparse.Namespace) -> dict:
         "alpha_s": args.alpha_s,
         "n_iters": args.iters,
         "batch_size": args.batch_size,
+        "pretrain_epochs": getattr(args, "pretrain_epochs", None),
+        "teacher_epochs": getattr(args, "teacher_epochs", None),
+        "dec_iters": getattr(args, "dec_iters", None),
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
     }

@@ -53,6 +53,8 @@ def _as_1d(values: Any, name: str) -> np.ndarray:
         raise FairclustError(f"{name} is empty; pass one value per sample")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise FairclustError(f"{name} contains NaN or inf; remove or fill those samples")
+    if arr.dtype.kind == "O" and bool((np.equal(arr, None) | (arr != arr)).any()):  # None / NaN among objects
+        raise FairclustError(f"{name} contains None or NaN; remove or fill those samples")
     return arr
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from ..errors import FairclustError, FairclustTypeError
 
@@ -106,6 +106,18 @@ def check_n_clusters(n_clusters: Any, n_samples: int, group_sizes: np.ndarray | 
     return k
 
 
+class EmbeddingMixin(TransformerMixin):
+    """For estimators whose ``transform`` is an embedding (``fit_transform`` included).
+
+    The embedding comes out of a float32 network (or float32 inputs), whatever the input dtype.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
 class FairClusterMixin(ClusterMixin, BaseEstimator):
     """Shared scikit-learn layer: validates ``fit`` inputs and records what was seen."""
 
@@ -121,6 +133,11 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
 
     def _validate_predict(self, X: Any) -> np.ndarray:
         X = check_X(X, min_samples=1)
+        if X.ndim == 2 and len(self.input_shape_) == 1 and X.shape[1] != self.input_shape_[0]:
+            raise FairclustError(  # scikit-learn's wording for feature vectors
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} "
+                "features as input; pass data of the same shape"
+            )
         if tuple(X.shape[1:]) != tuple(self.input_shape_):
             raise FairclustError(
                 f"X has per-sample shape {tuple(X.shape[1:])} but the model was fitted on {tuple(self.input_shape_)}; "

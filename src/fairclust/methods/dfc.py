@@ -28,7 +28,7 @@ from ..errors import FairclustError
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
 from ..pretrain import Pretrainer, dec_target, embed, soft_assign
 from ..utils import BalancedSampler, atomic_save, check_seed, progress, resolve_device, seed_everything
-from .base import FairClusterMixin
+from .base import EmbeddingMixin, FairClusterMixin
 
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 1
@@ -117,7 +117,7 @@ class DFCTrainer(nn.Module):
         return terms
 
 
-class DeepFairClustering(FairClusterMixin):
+class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     """Deep Fair Clustering: clusters that are meaningful and independent of a group.
 
     Parameters
@@ -383,6 +383,8 @@ class DeepFairClustering(FairClusterMixin):
         model.groups_ = np.asarray(json.loads(obj["groups"]))
         enc = make_encoder(model.input_shape_, cfg.pretrain.latent_dim)
         enc.load_state_dict(obj["encoder"])
+        if isinstance(enc, ConvEncoder):  # the layout DFCTrainer trained it in: bit-identical predictions
+            enc.to(memory_format=torch.channels_last)
         model.encoder_ = enc.eval()
         critic = Critic(obj["centers"].shape[0], len(model.groups_))
         critic.load_state_dict(obj["critic"])

@@ -1,0 +1,147 @@
+"""`fairclust run` end to end on a tiny custom .npz: files, table, defaults, data without labels."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+
+from fairclust import DeepFairClustering, metrics
+from fairclust.cli import main
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+REQUIRED_KEYS = {"dataset", "method", "n_samples", "n_clusters", "accuracy", "nmi", "balance", "balance_max",
+                 "entropy", "mnce", "seconds"}
+N_PER = 10  # samples per (class, group)
+
+
+def tiny_arrays(seed: int = 0):
+    """Three classes x two groups (string names) of 6-d feature vectors, shuffled."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=5.0, size=(3, 6))
+    X, y, g = [], [], []
+    for k in range(3):
+        for grp in ("female", "male"):
+            X.append(centres[k] + rng.normal(size=(N_PER, 6)) + (0.5 if grp == "male" else 0.0))
+            y += [k] * N_PER
+            g += [grp] * N_PER
+    order = rng.permutation(len(y))
+    return np.concatenate(X)[order].astype(np.float32), np.array(y)[order], np.array(g)[order]
+
+
+def run_args(path, out, cache, *extra):
+    return ["run", "--dataset", str(path), "--out", str(out), "--cache-dir", str(cache), "--seed", "0", "--quiet",
+            "--iters", "30", "--pretrain-epochs", "1", "--teacher-epochs", "1", "--dec-iters", "20",
+            "--batch-size", "16", *extra]
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    X, y, g = tiny_arrays()
+    d = tmp_path_factory.mktemp("cli-data")
+    np.savez(d / "toy.npz", X=X, y=y, sensitive=g)
+    np.savez(d / "nolabels.npz", X=X, sensitive=g)
+    return d
+
+
+@pytest.fixture(scope="module")
+def labelled_run(npz, tmp_path_factory):
+    """One DFC run on data with labels, no --n-clusters; returns (out dir, printed text)."""
+    out = tmp_path_factory.mktemp("cli-out") / "run"
+    cache = tmp_path_factory.mktemp("cli-cache")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(run_args(npz / "toy.npz", out, cache))
+    assert code == 0
+    return out, buf.getvalue()
+
+
+def test_metrics_json_has_the_required_keys_and_true_values(labelled_run, npz):
+    out, _ = labelled_run
+    rec = json.loads((out / "metrics.json").read_text())
+    assert REQUIRED_KEYS <= set(rec)
+    assert rec["dataset"] == "toy" and rec["method"] == "dfc"
+    assert rec["n_samples"] == 6 * N_PER
+    assert rec["n_clusters"] == 3  # --n-clusters defaults to the number of classes
+    assert isinstance(rec["entropy"], list) and len(rec["entropy"]) == 2
+    assert rec["seconds"] > 0
+    # the numbers are those of the written labels on the input data
+    with np.load(npz / "toy.npz") as f:
+        y, g = f["y"], f["sensitive"]
+    labels = np.load(out / "labels.npy")
+    assert rec["accuracy"] == pytest.approx(metrics.accuracy(y, labels))
+    assert rec["nmi"] == pytest.approx(metrics.nmi(y, labels))
+    assert rec["balance"] == pytest.approx(metrics.balance(labels, sensitive_features=g))
+    assert rec["balance_max"] == pytest.approx(1.0)
+    assert rec["entropy"] == pytest.approx(metrics.entropy(labels, sensitive_features=g))
+    assert rec["mnce"] == pytest.approx(metrics.mnce(labels, sensitive_features=g))
+
+
+def test_labels_one_per_sample_in_input_order(labelled_run, npz):
+    out, _ = labelled_run
+    labels = np.load(out / "labels.npy")
+    with np.load(npz / "toy.npz") as f:
+        X = f["X"]
+    assert labels.shape == (len(X),) and labels.dtype.kind == "i"
+    assert set(np.unique(labels)) <= {0, 1, 2}
+    model = DeepFairClustering.load(out / "model.pt")
+    # the saved model predicts, on the input rows in their order, exactly the written labels
+    np.testing.assert_array_equal(model.predict(X), labels)
+
+
+def test_config_json_records_the_run(labelled_run):
+    out, _ = labelled_run
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["dataset"] == "toy" and cfg["method"] == "dfc" and cfg["seed"] == 0 and cfg["n_clusters"] == 3
+    resolved = cfg["resolved"]
+    assert resolved["n_iters"] == 30 and resolved["batch_size"] == 16
+    assert resolved["pretrain"]["epochs"] == 1
+    assert resolved["pretrain"]["teacher_epochs"] == 1
+    assert resolved["pretrain"]["dec_iters"] == 20
+    assert cfg["estimator"]["pretrain_epochs"] == 1 and cfg["estimator"]["random_state"] == 0
+
+
+def test_printed_table_has_the_paper_columns(labelled_run):
+    _, text = labelled_run
+    header = next(line for line in text.splitlines() if line.startswith("|"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    for name in ("Acc", "NMI", "MNCE"):
+        assert name in cols
+    assert any(c.startswith("Balance") for c in cols) and any(c.startswith("Entropy") for c in cols)
+    rec = json.loads((labelled_run[0] / "metrics.json").read_text())
+    row = next(line for line in text.splitlines() if line.startswith("| toy"))
+    assert f"{rec['balance']:.3f} of {rec['balance_max']:.3f}" in row
+    assert " / ".join(f"{e:.3f}" for e in rec["entropy"]) in row
+    assert "arithmetic" in text
+
+
+def test_run_without_labels_reports_fairness(npz, tmp_path, capsys):
+    out = tmp_path / "nolabels"
+    assert main(run_args(npz / "nolabels.npz", out, tmp_path / "cache", "--n-clusters", "3")) == 0
+    rec = json.loads((out / "metrics.json").read_text())
+    assert rec["accuracy"] is None and rec["nmi"] is None
+    assert rec["n_clusters"] == 3
+    assert 0.0 <= rec["balance"] <= rec["balance_max"] == pytest.approx(1.0)
+    assert len(rec["entropy"]) == 2 and 0.0 <= rec["mnce"] <= 1.0
+    assert np.load(out / "labels.npy").shape == (6 * N_PER,)
+    assert "| nolabels | dfc | - | - |" in capsys.readouterr().out
+
+
+def test_run_without_labels_needs_n_clusters(npz, tmp_path, capsys):
+    code = main(run_args(npz / "nolabels.npz", tmp_path / "o", tmp_path / "cache"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--n-clusters" in err and "Traceback" not in err
+
+
+def test_kmeans_method_and_explicit_n_clusters(npz, tmp_path):
+    out = tmp_path / "km"
+    assert main(run_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans", "--n-clusters", "4")) == 0
+    rec = json.loads((out / "metrics.json").read_text())
+    assert rec["method"] == "kmeans" and rec["n_clusters"] == 4
+    assert len(np.unique(np.load(out / "labels.npy"))) == 4
+    assert json.loads((out / "config.json").read_text())["estimator"]["pretrain_epochs"] == 1
