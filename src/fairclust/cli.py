@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments.table import add_parser as add_table_parser
 
     table_modes = add_table_parser(sub)  # returns the `table` sub-modes (e.g. probe) for other tables to add to
+    from .experiments import figures, probe, report
+
+    probe.add_parser(table_modes)
+    figures.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 

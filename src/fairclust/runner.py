@@ -42,7 +42,7 @@ def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
 
 def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
-               save_model: bool = True, resume: bool = False) -> dict:
+               save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None) -> dict:
     """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
 
     With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
@@ -56,7 +56,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     run_opts = {} if out is None else {"checkpoint_path": str(Path(out) / CHECKPOINT), "resume": resume}
     est = make_method(method, n_clusters, seed, **options, **run_opts)
     t0 = time.perf_counter()
-    est.fit(ds.X, ds.y, sensitive_features=ds.sensitive)
+    est.fit(ds.X, ds.y, sensitive_features=ds.sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
     seconds = time.perf_counter() - t0
     labels = np.asarray(est.labels_, dtype=np.int64)
     t1 = time.perf_counter()

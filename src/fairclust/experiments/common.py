@@ -1,0 +1,176 @@
+"""What every experiment command shares: arguments, the DFC run, CSV files and figures.
+
+Figures use matplotlib's object API (``matplotlib.figure.Figure``, rendered by Agg), so no
+global pyplot state and no display is needed. Every figure is drawn from the rows that were
+written to its CSV file, so the picture and the numbers cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .. import runner
+from ..cli import add_data_args, add_method_args, load_data, method_options
+from ..data import Dataset
+from ..errors import FairclustError
+from ..utils import atomic_write_bytes, write_json
+
+DPI = 100
+GROUP_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")
+PRETRAIN_PARAMS = ("recipe", "pretrain_epochs", "teacher_epochs", "dec_iters", "latent_dim")
+INFO_KEYS = ("I_Y_C", "sum_g_Pr_g_I_Y_g_C_g", "H_C", "sum_g_Pr_g_H_C_g", "I_C_G")
+
+
+# ----------------------------------------------------------------------------- arguments
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    """Data and DFC arguments of ``fairclust run`` (pretraining lengths included) and ``--out``."""
+    add_data_args(p)
+    add_method_args(p)
+    p.add_argument("--out", required=True, help="output directory for the PNG, CSV and run files")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def options(args: argparse.Namespace) -> dict:
+    """Estimator options from the command line (those a method does not take are dropped)."""
+    return method_options(args)
+
+
+def setup(args: argparse.Namespace) -> tuple[Dataset, Path]:
+    """The data set and a fresh (or ``--overwrite``-able) output directory."""
+    ds = load_data(args)
+    return ds, runner.prepare_out_dir(args.out, overwrite=args.overwrite)
+
+
+def fit_dfc(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None = None, out: Path | None = None,
+            callbacks: list | None = None) -> dict:
+    """One DFC run through :func:`fairclust.runner.run_method` (its record; ``_estimator`` is the model).
+
+    With ``out`` the run's usual files (``metrics.json``, ``labels.npy``, ``config.json``,
+    ``history.json``, ``model.pt``) land there too.
+    """
+    return runner.run_method(ds, "dfc", n_clusters=n_clusters, seed=seed, out=out, options=opts,
+                             fit_params={"callbacks": list(callbacks or [])})
+
+
+def dfc_model(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None, out: Path,
+              model_path: str | None = None) -> tuple[Any, dict]:
+    """A fitted DFC model for ``ds`` (trained now, or loaded from ``model_path``) and the options to go with it.
+
+    A loaded model must be the one fitted on this very data (its ``labels_`` must agree with
+    ``predict(ds.X)``); its metrics are written to ``out/metrics.json``, and its recipe and
+    pretraining lengths replace those in ``opts`` (so baselines use the same pretrained encoder).
+    """
+    if model_path is None:
+        return fit_dfc(ds, opts, seed=seed, n_clusters=n_clusters, out=out)["_estimator"], opts
+    from ..methods.dfc import DeepFairClustering
+
+    model = DeepFairClustering.load(model_path)
+    n_fit = len(model.labels_)
+    if n_fit != ds.n_samples or tuple(model.input_shape_) != tuple(ds.X.shape[1:]) or \
+            np.mean(model.predict(ds.X) == model.labels_) < 0.99:
+        raise FairclustError(f"--model {model_path} was not fitted on this data ({ds.name}, {ds.n_samples} samples; "
+                             f"the model saw {n_fit}); pass the model.pt of a run on the same data and --limit")
+    rep = runner.evaluate(ds, model.labels_, model.n_clusters)
+    write_json(out / "metrics.json", {"dataset": ds.name, "method": "dfc", "model": str(model_path),
+                                      "n_samples": ds.n_samples, **rep})
+    params = model.get_params()
+    return model, {**opts, **{k: params[k] for k in PRETRAIN_PARAMS}}
+
+
+def add_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="a DFC model.pt fitted on the same data (e.g. from `figure tsne`) instead of training one")
+
+
+# ----------------------------------------------------------------------------- metrics
+def metric_columns(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict[str, Any]:
+    """The paper's metrics and the Section 4.3 quantities of one labelling, as flat CSV columns."""
+    rep = runner.evaluate(ds, np.asarray(labels), n_clusters)
+    names = ds.group_names if len(ds.group_names) == len(rep["entropy"]) else [str(g) for g in rep["groups"]]
+    row: dict[str, Any] = {k: rep.get(k) for k in ("accuracy", "nmi", "balance", "balance_max", "mnce")}
+    row.update({f"entropy_{n}": e for n, e in zip(names, rep["entropy"])})
+    row.update({k: rep["information"].get(k) for k in INFO_KEYS})
+    return row
+
+
+def group_names(ds: Dataset) -> list[str]:
+    groups = np.unique(ds.sensitive)
+    return list(ds.group_names) if len(ds.group_names) == len(groups) else [str(g) for g in groups]
+
+
+def group_codes(ds: Dataset) -> np.ndarray:
+    """Groups as ``0..M-1`` in sorted order (the estimators' coding)."""
+    return np.unique(ds.sensitive, return_inverse=True)[1].reshape(-1)
+
+
+# ----------------------------------------------------------------------------- CSV
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))  # full precision: read back bit for bit
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """Write rows (dicts; the union of their keys, in first-seen order) atomically."""
+    fields: list[str] = []
+    for r in rows:
+        fields += [k for k in r if k not in fields]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _cell(v) for k, v in r.items()})
+    atomic_write_bytes(path, buf.getvalue().encode())
+    return path
+
+
+def _parse(text: str | None) -> Any:
+    if text is None or text == "":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() and "inf" not in text else v
+
+
+def read_csv(path: Path) -> list[dict]:
+    """Rows of a CSV written by :func:`write_csv`, numbers parsed back to int / float."""
+    with open(path, newline="") as fh:
+        return [{k: _parse(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
+def column(rows: Iterable[dict], key: str) -> np.ndarray:
+    return np.array([r[key] for r in rows])
+
+
+# ----------------------------------------------------------------------------- figures
+def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: float = 4.5):
+    """A figure (not attached to pyplot) and its axes array, ``width x height`` inches per panel."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig, path: Path) -> Path:
+    """PNG at :data:`DPI` (at least 300 px a side for the sizes used here), written atomically."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def fmt(v: Any, nd: int = 3) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"

@@ -1,0 +1,189 @@
+"""Figure 4: t-SNE of the DFC embedding at several points of training.
+
+A fixed, group-stratified subsample is embedded (``mu``, encoder in eval mode) together
+with the K centres at each snapshot: the start (the pretrained shared encoder and the
+k-means centres DFC starts from), points in the middle, and the end. Points are coloured
+by group, centres marked with black crosses. Each snapshot also gets the paper's metrics
+and the Section 4.3 quantities of the labels the model would give *all* samples then.
+
+Files: ``tsne.csv`` (2-D coordinates: one row per point and centre per snapshot),
+``tsne_metrics.csv`` (one row per snapshot), ``tsne_iterNNNNN.png`` (one panel each) and
+``tsne.png`` (all panels side by side), plus the DFC run's own files.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..cache import StageCache
+from ..cli import _positive_int
+from ..config import DFCConfig, resolve
+from ..errors import FairclustError
+from ..pretrain import Pretrainer
+from ..utils import resolve_device, seed_everything
+from .common import (GROUP_COLORS, column, fit_dfc, fmt, group_codes, group_names, metric_columns, new_figure,
+                     read_csv, save_figure, write_csv)
+
+
+def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
+    """``n_points`` iterations evenly spread over ``0..n_iters`` (0 = before training)."""
+    return sorted({int(round(v)) for v in np.linspace(0, n_iters, max(2, n_points))})
+
+
+class Snapshots:
+    """DFC callback: copies the encoder's weights and the centres at chosen iterations."""
+
+    def __init__(self, iterations: list[int]):
+        self.iterations = set(int(i) for i in iterations)
+        self.states: dict[int, dict] = {}
+
+    def __call__(self, iteration: int, trainer: Any) -> None:
+        if iteration in self.iterations:
+            self.states[iteration] = {
+                "encoder": {k: v.detach().cpu().clone() for k, v in trainer.encoder.state_dict().items()},
+                "centers": trainer.centers.detach().cpu().numpy().copy(),
+            }
+
+
+def initial_state(model: Any, X: np.ndarray, codes: np.ndarray) -> dict:
+    """The state DFC started from: cached shared encoder and initial centres (no retraining)."""
+    cfg = DFCConfig.from_dict(model.config_)
+    seed_everything(model.random_state)
+    Xt = model._scale(X)
+    pre = Pretrainer(Xt, codes, cfg.pretrain, model.random_state, resolve_device(model.device),
+                     StageCache(model.cache_dir))
+    encoder, key = pre.shared_encoder()
+    centers = pre.initial_centers(encoder, key, model.n_clusters)
+    return {"encoder": {k: v.detach().cpu() for k, v in encoder.state_dict().items()}, "centers": centers}
+
+
+def at_state(model: Any, state: dict) -> Any:
+    """A copy of the fitted model with another encoder state and centres."""
+    m = copy.deepcopy(model)
+    m.encoder_.load_state_dict(state["encoder"])
+    m.cluster_centers_ = np.asarray(state["centers"], dtype=np.float32)
+    return m
+
+
+def subsample(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of about ``n`` samples, the same share from every group."""
+    rng = np.random.default_rng(seed)
+    groups = np.unique(codes)
+    per = max(1, n // len(groups))
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(codes == g), min(per, int((codes == g).sum())),
+                                              replace=False) for g in groups]))
+
+
+def tsne_2d(Z: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    perp = float(min(perplexity, max(2.0, (Z.shape[0] - 1) / 3.0)))
+    return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed).fit_transform(
+        np.asarray(Z, dtype=np.float64))
+
+
+def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, n_points: int = 1000,
+        snapshots: list[int] | None = None, keep_figures: bool = False) -> dict:
+    """Train DFC with snapshots, t-SNE each, write CSVs and PNGs to ``out``; returns the paths (and figures)."""
+    n_iters = resolve(opts.get("recipe") or "default", n_iters=opts.get("n_iters")).n_iters
+    iters = sorted(set(snapshots)) if snapshots else snapshot_points(n_iters)
+    if iters[0] < 0 or iters[-1] > n_iters:
+        raise FairclustError(f"snapshots must lie in 0..{n_iters} (the DFC iterations); got {iters}")
+    snaps = Snapshots([i for i in iters if i > 0])
+    record = fit_dfc(ds, opts, seed=seed, n_clusters=n_clusters, out=out, callbacks=[snaps])
+    model = record["_estimator"]
+    codes = group_codes(ds)
+    states = dict(snaps.states)
+    if 0 in iters:
+        states[0] = initial_state(model, ds.X, codes)
+    idx = subsample(codes, n_points, seed)
+    names = group_names(ds)
+    points, summary = [], []
+    for it in sorted(states):
+        m = at_state(model, states[it])
+        Z = m.transform(ds.X[idx])
+        C = m.cluster_centers_
+        xy = tsne_2d(np.concatenate([Z, C]), seed)
+        labels_all = m.predict(ds.X)
+        summary.append({"iteration": it, "n_iters": n_iters, **metric_columns(ds, labels_all, model.n_clusters)})
+        for j, i in enumerate(idx):
+            points.append({"iteration": it, "kind": "sample", "index": int(i), "group_code": int(codes[i]),
+                           "group": names[codes[i]],
+                           "label": None if ds.y is None else int(ds.y[i]), "cluster": int(labels_all[i]),
+                           "x": float(xy[j, 0]), "y": float(xy[j, 1])})
+        for k in range(C.shape[0]):
+            points.append({"iteration": it, "kind": "centroid", "index": k, "group_code": None, "group": None,
+                           "label": None,
+                           "cluster": k, "x": float(xy[len(idx) + k, 0]), "y": float(xy[len(idx) + k, 1])})
+    csv_path = write_csv(out / "tsne.csv", points)
+    metrics_path = write_csv(out / "tsne_metrics.csv", summary)
+    return plot(csv_path, metrics_path, out, names, dataset=ds.name, keep_figures=keep_figures)
+
+
+def draw_panel(ax, rows: list[dict], names: list[str], title: str) -> None:
+    for g, name in enumerate(names):
+        pts = [r for r in rows if r["kind"] == "sample" and r["group_code"] == g]
+        ax.scatter(column(pts, "x"), column(pts, "y"), s=6, alpha=0.6, color=GROUP_COLORS[g % len(GROUP_COLORS)],
+                   label=str(name), linewidths=0)
+    cen = [r for r in rows if r["kind"] == "centroid"]
+    ax.scatter(column(cen, "x"), column(cen, "y"), s=120, marker="X", color="black", edgecolors="white",
+               linewidths=1.0, label="centroids")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("t-SNE 1")
+    ax.set_ylabel("t-SNE 2")
+    legend = ax.legend(loc="best", fontsize=8)
+    for handle in legend.legend_handles:
+        handle.set_sizes([40])
+
+
+def plot(csv_path: Path, metrics_path: Path, out: Path, names: list[str], *, dataset: str,
+         keep_figures: bool = False) -> dict:
+    """One PNG per snapshot and a strip of all of them, drawn from the CSV files."""
+    rows = read_csv(csv_path)
+    summary = {r["iteration"]: r for r in read_csv(metrics_path)}
+    its = sorted(summary)
+    titles = {it: (f"iteration {it} of {summary[it]['n_iters']}\nAcc {fmt(summary[it]['accuracy'])}, "
+                   f"Balance {fmt(summary[it]['balance'])}, I(C;G) {fmt(summary[it]['I_C_G'])}") for it in its}
+    figures, pngs = [], []
+    for it in its:
+        fig, axes = new_figure()
+        draw_panel(axes[0, 0], [r for r in rows if r["iteration"] == it], names, f"{dataset}: {titles[it]}")
+        pngs.append(save_figure(fig, out / f"tsne_iter{it:05d}.png"))
+        figures.append(fig)
+    fig, axes = new_figure(len(its), width=4.2, height=4.2)
+    for ax, it in zip(axes[0], its):
+        draw_panel(ax, [r for r in rows if r["iteration"] == it], names, titles[it])
+    fig.suptitle(f"DFC embedding during training (t-SNE), coloured by group; {dataset}")
+    pngs.append(save_figure(fig, out / "tsne.png"))
+    figures.append(fig)
+    result = {"csv": [csv_path, metrics_path], "png": pngs, "iterations": its}
+    if keep_figures:
+        result["figures"] = figures
+    return result
+
+
+def cmd(args) -> int:
+    from .common import options, setup
+
+    ds, out = setup(args)
+    try:
+        snaps = [int(v) for v in args.snapshots.split(",")] if args.snapshots else None
+    except ValueError:
+        raise FairclustError(f"--snapshots must be comma-separated iterations, got {args.snapshots!r}") from None
+    res = run(ds, options(args), out, seed=args.seed, n_clusters=args.n_clusters, n_points=args.points,
+              snapshots=snaps)
+    print(f"t-SNE at iterations {', '.join(map(str, res['iterations']))}: " + ", ".join(p.name for p in res["png"]))
+    print(f"coordinates in {res['csv'][0]}, metrics per snapshot in {res['csv'][1]}")
+    return 0
+
+
+def add_args(p) -> None:
+    p.add_argument("--points", type=_positive_int, default=1000,
+                   help="samples shown (group-stratified, seeded; default 1000)")
+    p.add_argument("--snapshots", default=None,
+                   help="comma-separated iterations to show (default: 0, T/3, 2T/3, T); 0 = before training")
+    p.set_defaults(func=cmd)

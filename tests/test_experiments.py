@@ -1,0 +1,177 @@
+"""The paper's in-depth experiments (Figures 4-6, Table 4) and ``fairclust report``.
+
+Every command runs once, end to end through the CLI, on 60 real digits per group
+(scikit-learn's digits and their inverted copies) with tiny pretraining, sharing one
+pretraining cache; the tests then check what the files say.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fairclust.cli import main
+from fairclust.experiments import matching, params, tsne
+from fairclust.experiments.common import read_csv
+
+TINY = ["--dataset", "digits-reverse", "--limit", "60", "--seed", "0", "--iters", "6", "--batch-size", "32",
+        "--pretrain-epochs", "1", "--teacher-epochs", "1", "--dec-iters", "5", "--threads", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("experiments")
+    common = TINY + ["--cache-dir", str(root / "cache")]
+    commands = {
+        "tsne": ["figure", "tsne", "--points", "40"],
+        "matching": ["figure", "matching", "--model", str(root / "runs" / "tsne" / "model.pt")],  # reuse
+        "params": ["figure", "params", "--alpha-f-values", "0,1", "--alpha-s-values", "0,1", "--seeds", "1"],
+        "probe": ["table", "probe", "--probe-epochs", "8"],
+    }
+    out = {}
+    for name, cmd in commands.items():
+        out[name] = root / "runs" / name
+        assert main(cmd + common + ["--out", str(out[name])]) == 0, name
+    out["root"] = root / "runs"
+    return out
+
+
+def _png_ok(path):
+    assert path.is_file()
+    w, h = Image.open(path).size
+    assert w >= 300 and h >= 300, (path, w, h)
+
+
+def _metrics(d):
+    return json.loads((d / "metrics.json").read_text())
+
+
+def test_tsne_snapshots_csv_and_panels(runs, tmp_path):
+    d = runs["tsne"]
+    summary = read_csv(d / "tsne_metrics.csv")
+    assert [r["iteration"] for r in summary] == [0, 2, 4, 6]  # start, two middle points, end
+    # the last snapshot is the fitted model: same labels, same metrics as the run's metrics.json
+    final = _metrics(d)
+    assert summary[-1]["accuracy"] == pytest.approx(final["accuracy"])
+    assert summary[-1]["balance"] == pytest.approx(final["balance"])
+    assert summary[-1]["I_C_G"] == pytest.approx(final["information"]["I_C_G"])
+    # Section 4.3 columns are there and consistent: I(C;G) >= 0, H(C) >= sum_g Pr(g) H(C_g)
+    for r in summary:
+        assert r["I_C_G"] >= -1e-12 and r["H_C"] >= r["sum_g_Pr_g_H_C_g"] - 1e-9
+    rows = read_csv(d / "tsne.csv")
+    for it in (0, 2, 4, 6):
+        pts = [r for r in rows if r["iteration"] == it]
+        assert sum(r["kind"] == "centroid" for r in pts) == 10
+        samples = [r for r in pts if r["kind"] == "sample"]
+        assert len(samples) == 40 and {r["group"] for r in samples} == {"original", "reversed"}
+        _png_ok(d / f"tsne_iter{it:05d}.png")
+    _png_ok(d / "tsne.png")
+    # the panels plot exactly the CSV's coordinates
+    res = tsne.plot(d / "tsne.csv", d / "tsne_metrics.csv", tmp_path, ["original", "reversed"],
+                    dataset="digits-reverse", keep_figures=True)
+    ax = res["figures"][0].axes[0]
+    first = [r for r in rows if r["iteration"] == 0]
+    for coll, sel in zip(ax.collections, [lambda r: r["group_code"] == 0, lambda r: r["group_code"] == 1,
+                                          lambda r: r["kind"] == "centroid"]):
+        want = np.array([[r["x"], r["y"]] for r in first if sel(r)])
+        np.testing.assert_array_equal(np.asarray(coll.get_offsets()), want)
+
+
+def test_tsne_is_deterministic_under_a_seed():
+    Z = np.random.default_rng(0).normal(size=(40, 8))
+    np.testing.assert_array_equal(tsne.tsne_2d(Z, seed=3), tsne.tsne_2d(Z, seed=3))
+
+
+def test_matching_best_at_least_worst_and_bars_are_the_csv(runs, tmp_path):
+    d = runs["matching"]
+    rows = {r["method"]: r for r in read_csv(d / "matching.csv")}
+    for part in ("k-means", "DEC teachers"):
+        best, worst = rows[f"best matching ({part})"], rows[f"worst matching ({part})"]
+        assert best["accuracy"] >= worst["accuracy"]
+        assert best["I_Y_C"] >= 0 and worst["I_C_G"] >= 0
+    # --model reused the t-SNE run's model: same labels, same accuracy
+    assert rows["DFC"]["accuracy"] == pytest.approx(_metrics(d)["accuracy"]) == _metrics(runs["tsne"])["accuracy"]
+    res = matching.plot(d / "matching.csv", tmp_path, dataset="digits-reverse", keep_figures=True)
+    heights = [p.get_height() for p in res["figures"][0].axes[0].patches][:len(rows)]
+    assert heights == [r["accuracy"] for r in read_csv(d / "matching.csv")]
+    _png_ok(d / "matching.png")
+
+
+def test_matching_on_known_partitions():
+    # two groups, 3 classes x 10 samples each; every group clustered perfectly, ids permuted
+    y = np.tile(np.repeat([0, 1, 2], 10), 2)
+    codes = np.repeat([0, 1], 30)
+    part = np.concatenate([np.array([2, 0, 1])[y[:30]], np.array([1, 2, 0])[y[30:]]])
+    best, worst = matching.best_and_worst(part, codes, y)
+    from fairclust import metrics
+
+    assert metrics.accuracy(y, best) == 1.0
+    # one group matched against the truth everywhere: each label holds two classes half-half
+    assert metrics.accuracy(y, worst) == pytest.approx(0.5)
+    # more clusters than classes: unmatched clusters keep labels of their own
+    lab = matching.map_to_classes(np.array([0, 1, 2, 3]), np.array([0, 1, 1, 0]), 2, maximize=True)
+    assert sorted(lab[[0, 1]]) == [0, 1] and len(set(lab)) == 4
+
+
+def test_params_sweeps_summary_is_the_runs_mean(runs, tmp_path):
+    d = runs["params"]
+    runs_rows, summary = read_csv(d / "params_runs.csv"), read_csv(d / "params.csv")
+    assert [(r["sweep"], r["alpha_f"], r["alpha_s"]) for r in summary] == [
+        ("alpha_f", 0.0, 0.0), ("alpha_f", 1.0, 0.0), ("alpha_s", 1.0, 0.0), ("alpha_s", 1.0, 1.0)]
+    for s in summary:
+        group = [r for r in runs_rows if r["sweep"] == s["sweep"] and r["value"] == s["value"]]
+        assert s["balance_mean"] == pytest.approx(np.mean([r["balance"] for r in group]))
+        assert s["nmi_mean"] == pytest.approx(np.mean([r["nmi"] for r in group]))
+        assert {"I_Y_C", "sum_g_Pr_g_I_Y_g_C_g", "H_C", "sum_g_Pr_g_H_C_g", "I_C_G"} <= set(group[0])
+    # the shared point (alpha_f = 1, alpha_s = 0) was trained once: identical numbers in both sweeps
+    a, b = summary[1], summary[2]
+    assert a["nmi_mean"] == b["nmi_mean"] and a["balance_mean"] == b["balance_mean"]
+    res = params.plot(d / "params.csv", d / "params_runs.csv", tmp_path, dataset="digits-reverse",
+                      keep_figures=True)
+    ax_f, ax_s = res["figures"][0].axes[:2]
+    np.testing.assert_array_equal(ax_f.lines[0].get_ydata(), [r["balance_mean"] for r in summary[:2]])
+    np.testing.assert_array_equal(ax_s.lines[0].get_ydata(), [r["nmi_mean"] for r in summary[2:]])
+    _png_ok(d / "params.png")
+    # re-drawing from the same CSV gives the same picture, byte for byte
+    assert (tmp_path / "params.png").read_bytes() == (d / "params.png").read_bytes()
+
+
+def test_probe_unfair_encoder_sees_inverted_images(runs):
+    d = runs["probe"]
+    rows = read_csv(d / "probe.csv")
+    unfair = rows[0]
+    assert unfair["representation"].startswith("unfair")
+    assert unfair["test_accuracy"] >= 0.95  # original vs inverted: trivially visible
+    assert {r["representation"] for r in rows} >= {"fair: DFC encoder, frozen (mu)"}
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 and r["chance"] == pytest.approx(0.5) for r in rows)
+    md = (d / "probe.md").read_text()
+    assert "| unfair: encoder trained to predict the group |" in md
+
+
+def test_report_is_one_offline_page(runs):
+    root = runs["root"]
+    assert main(["report", str(root)]) == 0
+    page = (root / "report.html").read_text()
+    pngs = sorted(root.rglob("*.png"))
+    assert page.count('src="data:image/png;base64,') == len(pngs) == 7  # 5 t-SNE, matching, params
+    assert "http://" not in page and "https://" not in page  # nothing fetched from outside
+    assert "matching/matching.csv" in page and "probe/probe.md" in page
+    assert page.count("<tr>") > 10 and "I_C_G" in page
+
+
+def test_bad_input_is_one_line(runs, tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "holds no metrics.json" in capsys.readouterr().err
+    bad = ["figure", "tsne", *TINY, "--cache-dir", str(tmp_path / "c"), "--snapshots", "0,999",
+           "--out", str(tmp_path / "t")]
+    assert main(bad) == 2
+    assert "snapshots must lie in 0..6" in capsys.readouterr().err
+    assert main(["figure", "params", *TINY, "--alpha-f-values", "x", "--out", str(tmp_path / "p")]) == 2
+    assert "comma-separated numbers" in capsys.readouterr().err
+    other = [a if a != "60" else "50" for a in TINY]  # a model fitted on other data is refused
+    model = str(runs["tsne"] / "model.pt")
+    assert main(["table", "probe", *other, "--model", model, "--out", str(tmp_path / "q")]) == 2
+    assert "was not fitted on this data" in capsys.readouterr().err
