@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .. import runner
-from ..cli import add_data_args, add_method_args, load_data, method_options
+from ..cli import add_data_args, add_method_args, load_data
 from ..data import Dataset
 from ..errors import FairclustError
 from ..utils import atomic_write_bytes, write_json
@@ -36,11 +36,6 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory for the PNG, CSV and run files")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-
-
-def options(args: argparse.Namespace) -> dict:
-    """Estimator options from the command line (those a method does not take are dropped)."""
-    return method_options(args)
 
 
 def setup(args: argparse.Namespace) -> tuple[Dataset, Path]:

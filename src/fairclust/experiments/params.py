@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli import _positive_int, method_options
 from ..errors import FairclustError
 from ..utils import progress
-from .common import fit_dfc, fmt, metric_columns, new_figure, read_csv, save_figure, write_csv
+from .common import fit_dfc, fmt, metric_columns, new_figure, read_csv, save_figure, setup, write_csv
 
 SWEEPS = {"alpha_f": ("balance", "Balance", "(a) alpha_f swept, alpha_s = 0"),
           "alpha_s": ("nmi", "NMI", "(b) alpha_s swept, alpha_f = 1")}
@@ -99,13 +100,11 @@ def _floats(text: str, flag: str) -> list[float]:
 
 
 def cmd(args) -> int:
-    from .common import options, setup
-
     af = _floats(args.alpha_f_values, "--alpha-f-values")
     a_s = _floats(args.alpha_s_values, "--alpha-s-values")
     ds, out = setup(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    res = run(ds, options(args), out, seeds=seeds, alpha_f_values=af, alpha_s_values=a_s,
+    res = run(ds, method_options(args), out, seeds=seeds, alpha_f_values=af, alpha_s_values=a_s,
               n_clusters=args.n_clusters)
     for r in res["rows"]:
         print(f"{r['sweep']} = {r['value']:<6g} Acc {fmt(r['accuracy_mean'])} NMI {fmt(r['nmi_mean'])} "
@@ -115,8 +114,6 @@ def cmd(args) -> int:
 
 
 def add_args(p) -> None:
-    from ..cli import _positive_int
-
     p.add_argument("--alpha-f-values", default="0,0.1,1,10", help="alpha_f values, alpha_s = 0 (default 0,0.1,1,10)")
     p.add_argument("--alpha-s-values", default="0,0.1,1,10", help="alpha_s values, alpha_f = 1 (default 0,0.1,1,10)")
     p.add_argument("--seeds", type=_positive_int, default=2, help="seeds per point: --seed, --seed+1, ... (default 2)")

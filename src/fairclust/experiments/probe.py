@@ -24,12 +24,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..cli import _positive_int, method_options
+from ..errors import FairclustError
 from ..methods import make_method
 from ..methods._features import pretrained_features
 from ..nn import make_encoder
-from ..errors import FairclustError
 from ..utils import atomic_write_bytes, batched, progress, resolve_device
-from .common import add_model_arg, dfc_model, fmt, group_codes, metric_columns, write_csv
+from .common import add_model_arg, dfc_model, fmt, group_codes, metric_columns, setup, write_csv
 
 
 class GroupClassifier(nn.Module):
@@ -145,10 +146,8 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
 
 
 def cmd(args) -> int:
-    from .common import options, setup
-
     ds, out = setup(args)
-    res = run(ds, options(args), out, seed=args.seed, n_clusters=args.n_clusters, epochs=args.probe_epochs,
+    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, epochs=args.probe_epochs,
               test_size=args.test_size, model_path=args.model)
     print(res["markdown"])
     print(f"files: {res['md']}, {res['csv'][0]}")
@@ -156,8 +155,6 @@ def cmd(args) -> int:
 
 
 def add_args(p) -> None:
-    from ..cli import _positive_int
-
     p.add_argument("--probe-epochs", type=_positive_int, default=5,
                    help="epochs of the supervised (unfair) group classifier (default 5)")
     p.add_argument("--test-size", type=float, default=0.3, help="held-out share (default 0.3)")

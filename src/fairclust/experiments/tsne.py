@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from ..cache import StageCache
-from ..cli import _positive_int
+from ..cli import _positive_int, method_options
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .common import (GROUP_COLORS, column, fit_dfc, fmt, group_codes, group_names, metric_columns, new_figure,
-                     read_csv, save_figure, write_csv)
+                     read_csv, save_figure, setup, write_csv)
 
 
 def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
@@ -167,14 +167,12 @@ def plot(csv_path: Path, metrics_path: Path, out: Path, names: list[str], *, dat
 
 
 def cmd(args) -> int:
-    from .common import options, setup
-
     ds, out = setup(args)
     try:
         snaps = [int(v) for v in args.snapshots.split(",")] if args.snapshots else None
     except ValueError:
         raise FairclustError(f"--snapshots must be comma-separated iterations, got {args.snapshots!r}") from None
-    res = run(ds, options(args), out, seed=args.seed, n_clusters=args.n_clusters, n_points=args.points,
+    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, n_points=args.points,
               snapshots=snaps)
     print(f"t-SNE at iterations {', '.join(map(str, res['iterations']))}: " + ", ".join(p.name for p in res["png"]))
     print(f"coordinates in {res['csv'][0]}, metrics per snapshot in {res['csv'][1]}")
