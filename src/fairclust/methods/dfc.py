@@ -21,12 +21,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import distributed, metrics
+from ..align import align_teachers
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer, load_safely
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
-from ..pretrain import Pretrainer, dec_target, embed, soft_assign
+from ..pretrain import Pretrainer, embed, soft_assign
 from ..utils import BalancedSampler, atomic_save, check_seed, progress, resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
 
@@ -34,18 +35,25 @@ FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 1
 
 
-def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
+                   cross_group: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """``L_c`` and ``L_s`` of one balanced batch (rows: group 0's b samples, then group 1's, ...).
 
     L_c = sum_g (1/M) sum_{i in g} KL(t_i || q_i), the target t computed per group per
     batch and detached; L_s = sum_g (1/M) ||Q_g Q_g^T - P_g P_g^T||_F^2 (summed entries).
+    With ``cross_group`` (the alignment extension, teachers' clusters matched across
+    groups beforehand), L_s = (1/M) ||Q Q^T - P P^T||_F^2 over the whole batch: the
+    within-group blocks are the paper's term, the off-diagonal blocks tie the groups.
     """
     k = q.shape[1]
     qv = q.view(n_groups, -1, k)
     pv = p_teacher.view(n_groups, -1, k)
     t = dec_target_batched(qv.detach())
     l_c = torch.sum(t * (torch.log(t.clamp_min(1e-12)) - torch.log(qv.clamp_min(1e-12)))) / n_groups
-    diff = torch.bmm(qv, qv.transpose(1, 2)) - torch.bmm(pv, pv.transpose(1, 2))
+    if cross_group:
+        diff = q @ q.t() - p_teacher @ p_teacher.t()
+    else:
+        diff = torch.bmm(qv, qv.transpose(1, 2)) - torch.bmm(pv, pv.transpose(1, 2))
     l_s = diff.pow(2).sum() / n_groups
     return l_c, l_s
 
@@ -95,7 +103,7 @@ class DFCTrainer(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         q = self.assign(x)
         q_all = q if self.gather is None else self.gather(q, self.n_groups)
-        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups)
+        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups)
         logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
         l_f = F.cross_entropy(logits, g)
         loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
@@ -134,6 +142,9 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         DFC iterations T, samples per group per batch b, Adam learning rate.
     pretrain_epochs, teacher_epochs, dec_iters, latent_dim : default=None
         Pretraining lengths (shared VAE, per-group VAEs, per-group DEC) and embedding size.
+    align_groups : bool, default=None
+        The alignment extension (:mod:`fairclust.align`): match the teachers' clusters
+        across groups by their structure, and preserve affinities across groups too.
     device : str, default=None
         ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
     cache_dir : str or False, default=None
@@ -152,7 +163,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     resume : bool, default=False
         Continue from the checkpoint at ``checkpoint_path`` when there is one; the labels
         equal those of an uninterrupted run with the same seed.
-
 
     Attributes
     ----------
@@ -182,7 +192,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", alpha_f: float | None = None,
                  alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
-                 dec_iters: int | None = None, latent_dim: int | None = None, device: str | None = None,
+                 dec_iters: int | None = None, latent_dim: int | None = None, align_groups: bool | None = None,
+                 device: str | None = None,
                  cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
                  checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.n_clusters = n_clusters
@@ -196,6 +207,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.teacher_epochs = teacher_epochs
         self.dec_iters = dec_iters
         self.latent_dim = latent_dim
+        self.align_groups = align_groups
         self.device = device
         self.cache_dir = cache_dir
         self.random_state = random_state
@@ -208,7 +220,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def _config(self) -> DFCConfig:
         return resolve(self.recipe, alpha_f=self.alpha_f, alpha_s=self.alpha_s, n_iters=self.n_iters,
                        batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
-                       teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim)
+                       teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
+                       align_groups=self.align_groups)
 
     def _scale(self, X: np.ndarray) -> torch.Tensor:
         """Feature vectors are standardised with the statistics seen in ``fit``; images are kept."""
@@ -251,6 +264,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             pre = Pretrainer(Xt, codes, cfg.pretrain, seed, device, StageCache(self.cache_dir), verbose=verbose)
             encoder, enc_key = pre.shared_encoder()
             P_np = pre.teacher_assignments(self.n_clusters)
+            if cfg.align_groups:
+                P_np = align_teachers(Xt.numpy(), P_np, codes, seed=seed)
             centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
         P = torch.from_numpy(P_np)
