@@ -60,7 +60,13 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-clusters", type=_positive_int, default=None,
                    help="K (default: the number of classes when labels exist)")
     p.add_argument("--seed", type=_seed, default=2019, help="random seed (default 2019, the authors')")
-    p.add_argument("--recipe", default="default", help="hyper-parameter recipe: default (CPU-friendly) or paper")
+    p.add_argument("--recipe", default="default",
+                   help="hyper-parameter recipe: default (CPU sizes + alignment extension), faithful (CPU sizes, "
+                        "the paper's method exactly) or paper (SPEC 1.4 sizes)")
+    p.add_argument("--align-groups", dest="align_groups", action="store_true", default=None,
+                   help="use the alignment extension (match teachers across groups)")
+    p.add_argument("--no-align-groups", dest="align_groups", action="store_false",
+                   help="the paper's method exactly, whatever the recipe")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--cache-dir", default=None, help="pretraining cache (default $FAIRCLUST_CACHE or ~/.cache/fairclust)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the pretraining cache")
@@ -122,6 +128,7 @@ def method_options(args: argparse.Namespace) -> dict:
         "pretrain_epochs": getattr(args, "pretrain_epochs", None),
         "teacher_epochs": getattr(args, "teacher_epochs", None),
         "dec_iters": getattr(args, "dec_iters", None),
+        "align_groups": getattr(args, "align_groups", None),
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
     }
@@ -140,7 +147,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from . import distributed, runner
 
     distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
-
     ds = load_data(args)
     name = Path(args.dataset).stem if args.dataset.endswith((".npz", ".csv")) else args.dataset
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
