@@ -113,7 +113,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
         for j, i in enumerate(idx):
             points.append({"iteration": it, "kind": "sample", "index": int(i), "group_code": int(codes[i]),
                            "group": names[codes[i]],
-                           "label": None if ds.y is None else int(ds.y[i]), "cluster": int(labels_all[i]),
+                           "label": None if ds.y is None else ds.y[i], "cluster": int(labels_all[i]),
                            "x": float(xy[j, 0]), "y": float(xy[j, 1])})
         for k in range(C.shape[0]):
             points.append({"iteration": it, "kind": "centroid", "index": k, "group_code": None, "group": None,
