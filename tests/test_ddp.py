@@ -23,7 +23,7 @@ from fairclust import DeepFairClustering, distributed, metrics
 from fairclust.methods.dfc import dfc_loss_terms
 
 WORLD = 2
-FIT = dict(n_clusters=10, n_iters=120, batch_size=64, pretrain_epochs=8, teacher_epochs=8, dec_iters=150,
+FIT = dict(n_clusters=10, recipe="faithful", n_iters=120, batch_size=64, pretrain_epochs=8, teacher_epochs=8, dec_iters=150,
            random_state=0, device="cpu")
 
 
