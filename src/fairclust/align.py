@@ -39,6 +39,8 @@ def match_structures(A: np.ndarray, B: np.ndarray, *, restarts: int = 200, seed:
     all swaps of one step.
     """
     k = A.shape[0]
+    if k < 2:
+        return np.arange(k)
     rng = np.random.default_rng(seed)
     iu, ju = np.triu_indices(k, 1)
     best_perm, best_val = np.arange(k), np.inf
