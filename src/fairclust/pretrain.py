@@ -8,6 +8,7 @@ stage's settings and the seed, so a re-run (or another method on the same data) 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +175,6 @@ class Pretrainer:
         return {n: getattr(self.s, n) for n in ("latent_dim",) + names}
 
     def _cached(self, stage: str, parts: dict, compute):
-        import time
-
         key = self.cache.key(stage, data=self.data_key, seed=self.seed, **parts)
         t0 = time.perf_counter()
         hit = self.cache.get(stage, key)

@@ -101,7 +101,6 @@ def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, downlo
     Builders receive ``limit`` too, so those that extract features can skip samples that
     ``limit_per_group`` would drop anyway (same seed, same draw).
     """
-    from . import custom, embedded, paper  # noqa: F401  (register builders)
 
     key = str(name)
     if key in DATASETS:
@@ -117,8 +116,5 @@ def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, downlo
     return limit_per_group(ds, limit, seed)
 
 
-def _ensure_registered() -> None:
-    from . import custom, embedded, paper  # noqa: F401
-
-
-_ensure_registered()
+# the builders register themselves on import (after the registry above exists)
+from . import custom, embedded, paper  # noqa: E402,F401
