@@ -68,6 +68,13 @@ API_CASES = {
     "float seed": (lambda: check_seed(1.5), FairclustError, r"random_state must be an integer, got 1.5"),
     "negative seed": (lambda: check_seed(-1), FairclustError, r"random_state must be non-negative"),
     "unknown recipe": (lambda: fit(recipe="fast"), FairclustError, r"unknown recipe 'fast'; choose one of"),
+    "latent_dim = 0": (lambda: fit(latent_dim=0), FairclustError, r"latent_dim must be finite and positive, got 0"),
+    "negative epochs": (lambda: fit(pretrain_epochs=-1), FairclustError, r"pretrain_epochs must be finite and >= 0"),
+    "NaN alpha_f": (lambda: fit(alpha_f=float("nan")), FairclustError, r"alpha_f must be finite and >= 0, got nan"),
+    "negative alpha_s": (lambda: fit(alpha_s=-0.5), FairclustError, r"alpha_s must be finite and >= 0, got -0.5"),
+    "fractional n_iters": (lambda: fit(n_iters=2.5), FairclustError, r"n_iters must be a whole number, got 2.5"),
+    "n_iters = 0": (lambda: fit(n_iters=0), FairclustError, r"n_iters must be finite and positive, got 0"),
+    "text batch size": (lambda: fit(batch_size="big"), FairclustError, r"batch_size must be a number \(int\)"),
     "unknown device": (lambda: resolve_device("tpu"), FairclustError, r"unknown device 'tpu'"),
     "unknown dataset": (lambda: load_dataset("mnist-uspss"), FairclustError, r"unknown dataset 'mnist-uspss'"),
 }

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from .errors import FairclustError
@@ -77,6 +78,43 @@ OVERRIDES = {
 }
 
 
+_ARGUMENT = {where: name for name, where in OVERRIDES.items()}  # (section, field) -> argument name
+
+
+def _coerce(name: str, value, kind: type):
+    """``value`` as ``kind`` (bool, int or float), or a one-line error naming the setting."""
+    if kind is bool:
+        if isinstance(value, (bool, int)) and value in (0, 1):
+            return bool(value)
+        raise FairclustError(f"{name} must be True or False, got {value!r}")
+    try:
+        converted = kind(value)
+    except (TypeError, ValueError):
+        raise FairclustError(f"{name} must be a number ({kind.__name__}), got {value!r}") from None
+    if kind is int and isinstance(value, float) and converted != value:
+        raise FairclustError(f"{name} must be a whole number, got {value!r}")
+    return converted
+
+
+# settings that must be > 0, and settings that must be >= 0 (all finite)
+_POSITIVE = ("batch_size", "n_iters", "lr", "critic_lr_mult", "t_alpha", "eval_every", "pretrain.latent_dim",
+             "pretrain.batch_size", "pretrain.lr", "pretrain.dec_update_interval", "pretrain.dec_batch_size",
+             "pretrain.dec_lr", "pretrain.kmeans_n_init")
+_NON_NEGATIVE = ("weight_decay", "alpha_f", "alpha_s", "pretrain.epochs", "pretrain.teacher_epochs",
+                 "pretrain.dec_iters", "pretrain.kl_weight")
+
+
+def _validate(cfg: DFCConfig) -> None:
+    """Raise a one-line error for the first setting outside its range (NaN and inf included)."""
+    for names, ok, what in ((_POSITIVE, lambda v: v > 0, "positive"), (_NON_NEGATIVE, lambda v: v >= 0, ">= 0")):
+        for name in names:
+            section, _, attr = name.rpartition(".")
+            value = getattr(cfg.pretrain if section else cfg, attr)
+            if not (math.isfinite(value) and ok(value)):
+                shown = _ARGUMENT.get((section or None, attr), name)
+                raise FairclustError(f"{shown} must be finite and {what}, got {value}")
+
+
 def resolve(recipe: str, **overrides) -> DFCConfig:
     """The recipe's config with the non-``None`` overrides applied."""
     if recipe not in RECIPES:
@@ -85,10 +123,10 @@ def resolve(recipe: str, **overrides) -> DFCConfig:
     for name, value in overrides.items():
         if value is None:
             continue
+        if name not in OVERRIDES:
+            raise FairclustError(f"unknown DFC setting {name!r}; choose from: {', '.join(sorted(OVERRIDES))}")
         section, attr = OVERRIDES[name]
         target = cfg.pretrain if section == "pretrain" else cfg
-        setattr(target, attr, type(getattr(target, attr))(value))
-    for name in ("batch_size", "n_iters"):
-        if getattr(cfg, name) <= 0:
-            raise FairclustError(f"{name} must be positive, got {getattr(cfg, name)}")
+        setattr(target, attr, _coerce(name, value, type(getattr(target, attr))))
+    _validate(cfg)
     return cfg
