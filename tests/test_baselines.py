@@ -175,3 +175,22 @@ def test_table_command_writes_the_grid_and_reports_a_failed_cell(tmp_path):
                  "--cache-dir", str(tmp_path / "cache"), "--quiet", "--resume"]) == 0
     assert len(open(out / "cells.jsonl").readlines()) == len(cells)
     assert (out / "table.md").read_text() == md
+
+
+def test_feature_vectors_share_dfcs_standardised_pretraining(tmp_path):
+    """On N x D features DFC standardises its input; the baselines on the shared encoder read
+    the same standardised input, so they reuse DFC's cached pretraining instead of making a
+    second one, and their predict / transform standardise new data the same way."""
+    from fairclust import DeepFairClustering
+
+    X, _, g = blobs((20, 20))
+    X = np.c_[X * 1000.0, X[:, :1] - 50.0].astype(np.float32)  # badly scaled features
+    kw = dict(cache_dir=str(tmp_path), pretrain_epochs=1, random_state=3, device="cpu")
+    DeepFairClustering(K, n_iters=2, teacher_epochs=1, dec_iters=2, **kw).fit(X, sensitive_features=g)
+    assert len(list((tmp_path / "shared_vae").iterdir())) == 1
+    for name, opts in [("kmeans", {}), ("dec", {"dec_iters": 4}), ("dac", {"n_iters": 3})]:
+        est = make_method(name, K, **kw, **opts).fit(X, sensitive_features=g)
+        assert len(list((tmp_path / "shared_vae").iterdir())) == 1, f"{name} pretrained a second encoder"
+        np.testing.assert_array_equal(est.predict(X), est.labels_)
+        np.testing.assert_allclose(est.scaler_mean_, X.mean(0), rtol=1e-5)
+        assert np.abs(est.transform(X)).max() < 100, f"{name}: the encoder saw unscaled features"

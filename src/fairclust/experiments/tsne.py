@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..cache import StageCache
 from ..cli import _positive_int, method_options
@@ -53,7 +54,7 @@ def initial_state(model: Any, X: np.ndarray, codes: np.ndarray) -> dict:
     """The state DFC started from: cached shared encoder and initial centres (no retraining)."""
     cfg = DFCConfig.from_dict(model.config_)
     seed_everything(model.random_state)
-    Xt = model._scale(X)
+    Xt = torch.from_numpy(model._scale(X))
     pre = Pretrainer(Xt, codes, cfg.pretrain, model.random_state, resolve_device(model.device),
                      StageCache(model.cache_dir))
     encoder, key = pre.shared_encoder()

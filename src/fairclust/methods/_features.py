@@ -34,25 +34,28 @@ def store_params(est: Any, params: dict[str, Any]) -> None:
             setattr(est, name, value)
 
 
-def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> tuple[torch.nn.Module, Pretrainer]:
-    """The shared VAE encoder for ``est``'s recipe (cached), and the :class:`Pretrainer` that made it.
+def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> tuple[torch.nn.Module, np.ndarray]:
+    """The shared VAE encoder for ``est``'s recipe (cached), and ``X`` as that encoder reads it.
 
     ``est`` supplies ``recipe``, ``pretrain_epochs``, ``latent_dim``, ``device``, ``cache_dir``
-    and ``verbose``. Sets ``est.timings_`` to the pretraining stages' seconds.
+    and ``verbose``; feature vectors are standardised as DFC does (``est._fit_scaler``), so
+    DFC and every baseline share one cache entry. Sets ``est.timings_`` to the pretraining
+    stages' seconds.
     """
     cfg = resolve(est.recipe, pretrain_epochs=est.pretrain_epochs, latent_dim=est.latent_dim)
+    X = est._fit_scaler(X)
     seed_everything(seed)
     pre = Pretrainer(torch.from_numpy(X), codes, cfg.pretrain, seed, resolve_device(est.device),
                      StageCache(est.cache_dir), verbose=est.verbose)
     encoder, _ = pre.shared_encoder()
     est.timings_ = {f"pretrain_{k}": v for k, v in pre.timings.items()}
-    return encoder, pre
+    return encoder, X
 
 
 def pretrained_features(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
     """``mu`` of every sample under the shared encoder; sets ``est.encoder_`` (and ``timings_``)."""
-    est.encoder_, _ = pretrained_encoder(est, X, codes, seed)
-    return embed(est.encoder_, torch.from_numpy(X), resolve_device(est.device)).numpy()
+    est.encoder_, Xs = pretrained_encoder(est, X, codes, seed)
+    return embed(est.encoder_, torch.from_numpy(Xs), resolve_device(est.device)).numpy()
 
 
 class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
@@ -68,7 +71,7 @@ class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
         if mode not in FEATURE_MODES:
             raise FairclustError(f"features={mode!r} is not known; choose 'pretrained' or 'raw'")
         if mode == "raw":
-            self.encoder_ = None
+            self.encoder_ = self.scaler_mean_ = self.scaler_scale_ = None
             self.timings_ = {}
             return X.reshape(X.shape[0], -1)
         return pretrained_features(self, X, codes, seed)
@@ -79,7 +82,7 @@ class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
         X = self._validate_predict(X)
         if self.encoder_ is None:
             return X.reshape(X.shape[0], -1)
-        return embed(self.encoder_, torch.from_numpy(X), resolve_device(self.device)).numpy()
+        return embed(self.encoder_, torch.from_numpy(self._scale(X)), resolve_device(self.device)).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """Nearest centre in feature space. Groups are not used, so fairness is not enforced here."""

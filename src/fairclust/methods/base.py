@@ -131,6 +131,26 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         self.groups_ = groups
         return X, codes
 
+    def _fit_scaler(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as the networks see it; feature vectors are standardised, images kept.
+
+        Every method whose networks read ``X`` (DFC, the users of the shared encoder,
+        ClusterGAN) calls this in ``fit``, so that they all train on the same input and share
+        one cached pretraining. The statistics are kept for :meth:`_scale` in later calls.
+        """
+        if X.ndim == 2:
+            self.scaler_mean_ = X.mean(0)
+            self.scaler_scale_ = X.std(0) + 1e-6
+        else:
+            self.scaler_mean_ = self.scaler_scale_ = None
+        return self._scale(X)
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        """``X`` standardised with the statistics of ``fit`` (unchanged for images)."""
+        if getattr(self, "scaler_mean_", None) is None:
+            return X
+        return np.ascontiguousarray((X - self.scaler_mean_) / self.scaler_scale_, dtype=np.float32)
+
     def _validate_predict(self, X: Any) -> np.ndarray:
         X = check_X(X, min_samples=1)
         if X.ndim == 2 and len(self.input_shape_) == 1 and X.shape[1] != self.input_shape_[0]:

@@ -59,6 +59,7 @@ class ClusterGAN(FairClusterMixin):
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ClusterGAN":
         X, _ = self._validate_fit(X, sensitive_features)
+        X = self._fit_scaler(X)
         seed = check_seed(self.random_state)
         seed_everything(seed)
         device = resolve_device(self.device)
@@ -103,4 +104,4 @@ class ClusterGAN(FairClusterMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "encoder_")
-        return self._logits(self._validate_predict(X)).argmax(1)
+        return self._logits(self._scale(self._validate_predict(X))).argmax(1)

@@ -78,7 +78,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         X, codes = self._validate_fit(X, sensitive_features)
         seed = check_seed(self.random_state)
         device = resolve_device(self.device)
-        encoder, _ = pretrained_encoder(self, X, codes, seed)
+        encoder, X = pretrained_encoder(self, X, codes, seed)
         km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)
         tau = float(km.inertia_ / X.shape[0]) or 1.0
         torch.manual_seed(seed)
@@ -107,7 +107,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
     def predict_proba(self, X: Any) -> np.ndarray:
         """The label features (softmax, rows sum to 1)."""
         check_is_fitted(self, "net_")
-        return self._proba(self._validate_predict(X))
+        return self._proba(self._scale(self._validate_predict(X)))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.predict_proba(X).argmax(1)

@@ -42,7 +42,7 @@ class DECAE(FeatureClusterMixin):
         seed = check_seed(self.random_state)
         cfg = resolve(self.recipe, pretrain_epochs=self.pretrain_epochs, latent_dim=self.latent_dim,
                       dec_iters=self.dec_iters)
-        self.encoder_, _ = pretrained_encoder(self, X, codes, seed)
+        self.encoder_, X = pretrained_encoder(self, X, codes, seed)
         centers, q = train_dec(self.encoder_, torch.from_numpy(X), self.n_clusters, cfg.pretrain, seed,
                                resolve_device(self.device), desc="DEC", verbose=self.verbose)
         self.encoder_.eval()
@@ -54,7 +54,7 @@ class DECAE(FeatureClusterMixin):
         """Student-t soft assignment of the DEC head (rows sum to 1)."""
         check_is_fitted(self, "cluster_centers_")
         X = self._validate_predict(X)
-        return soft_assign(self.encoder_, torch.from_numpy(self.cluster_centers_), torch.from_numpy(X),
+        return soft_assign(self.encoder_, torch.from_numpy(self.cluster_centers_), torch.from_numpy(self._scale(X)),
                            resolve_device(self.device)).numpy()
 
     def predict(self, X: Any) -> np.ndarray:

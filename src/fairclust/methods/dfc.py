@@ -223,12 +223,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                        teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
                        align_groups=self.align_groups)
 
-    def _scale(self, X: np.ndarray) -> torch.Tensor:
-        """Feature vectors are standardised with the statistics seen in ``fit``; images are kept."""
-        if X.ndim == 2:
-            X = (X - self.scaler_mean_) / self.scaler_scale_
-        return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-
     def _device(self) -> torch.device:
         return resolve_device(self.device)
 
@@ -246,11 +240,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         seed = check_seed(self.random_state)
         cfg = self._config()
         n_groups = len(self.groups_)
-        if X.ndim == 2:
-            self.scaler_mean_ = X.mean(0)
-            self.scaler_scale_ = X.std(0) + 1e-6
-        else:
-            self.scaler_mean_ = self.scaler_scale_ = None
+        Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
         if y_arr is not None and y_arr.shape[0] != X.shape[0]:
             raise FairclustError(f"X has {X.shape[0]} samples but y has {y_arr.shape[0]}; pass one label per sample")
@@ -259,7 +249,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         device = dctx.device if dctx else self._device()
         verbose = self.verbose and distributed.is_main()
         seed_everything(seed)
-        Xt = self._scale(X)
         with distributed.main_first(dctx):  # rank 0 pretrains and caches, the others then load
             pre = Pretrainer(Xt, codes, cfg.pretrain, seed, device, StageCache(self.cache_dir), verbose=verbose)
             encoder, enc_key = pre.shared_encoder()
@@ -343,7 +332,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Soft assignments ``q`` (rows sum to 1). No groups needed."""
         self._check_fitted()
-        Xt = self._scale(self._validate_predict(X))
+        Xt = torch.from_numpy(self._scale(self._validate_predict(X)))
         centers = torch.from_numpy(self.cluster_centers_)
         alpha = self.config_["t_alpha"]
         return soft_assign(self.encoder_, centers, Xt, self._device(), alpha).numpy()
@@ -355,7 +344,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def transform(self, X: Any) -> np.ndarray:
         """The fair embedding ``mu`` of every sample."""
         self._check_fitted()
-        return embed(self.encoder_, self._scale(self._validate_predict(X)), self._device()).numpy()
+        return embed(self.encoder_, torch.from_numpy(self._scale(self._validate_predict(X))), self._device()).numpy()
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
