@@ -168,6 +168,8 @@ def test_table_command_writes_the_grid_and_reports_a_failed_cell(tmp_path):
     rows = {r["method"]: r for r in csv.DictReader(open(out / "table.csv"))}
     assert rows["scfc"]["n_failed"] == "2" and rows["scfc"]["n_seeds"] == "0"
     assert rows["kmeans"]["n_seeds"] == "2" and float(rows["fcc"]["balance_mean"]) > float(rows["kmeans"]["balance_mean"])
+    png = (out / "table.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # accuracy against Balance, one panel
     cells = [json.loads(line) for line in open(out / "cells.jsonl")]
     assert sorted({c["seed"] for c in cells}) == [2019, 2020]
     # --resume runs nothing new and rewrites the same table

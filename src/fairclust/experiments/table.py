@@ -8,7 +8,8 @@ and the grid goes on. Every finished cell is appended to ``DIR/cells.jsonl`` at 
 
 Outputs: ``table.md`` (one block per data set, the paper's layout: Acc, NMI, Balance,
 Entropy per group; mean +- std over seeds; best in bold, second best underlined; seconds
-per method) and ``table.csv`` (one row per data set and method).
+per method), ``table.csv`` (one row per data set and method) and ``table.png`` (accuracy
+against Balance, one panel per data set).
 
 The command is ``fairclust table --datasets A,B --methods all|m1,m2 --seeds N --out DIR``;
 other tables are sub-modes: :func:`add_parser` returns the sub-parsers object, to which
@@ -207,11 +208,48 @@ def to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+FAIR_METHODS = ("scfc", "falg", "fcc", "spfc", "dfc")
+
+
+def figure(rows: list[dict], path: Path) -> Path | None:
+    """``table.png``: accuracy against Balance, one panel per data set, one point per method
+    (mean, with the std over seeds as error bars); the trade-off the table states in numbers.
+    ``None`` when no row has both scores (e.g. data without labels)."""
+    from .common import new_figure, save_figure
+
+    names = [d for d in dict.fromkeys(r["dataset"] for r in rows)
+             if any(r["accuracy"] and r["balance"] for r in rows if r["dataset"] == d)]
+    if not names:
+        return None
+    fig, axes = new_figure(len(names), width=4.6, height=4.2)
+    for ax, name in zip(axes[0], names):
+        part = [r for r in rows if r["dataset"] == name and r["accuracy"] and r["balance"]]
+        for r in part:
+            (b, b_sd), (a, a_sd) = r["balance"], r["accuracy"]
+            fair = r["method"] in FAIR_METHODS
+            ax.errorbar(b, a, xerr=b_sd, yerr=a_sd, fmt="o" if fair else "s", ms=7 if r["method"] == "dfc" else 5,
+                        color="C3" if r["method"] == "dfc" else ("C0" if fair else "0.45"), capsize=2, lw=0.8)
+            ax.annotate(ROW_NAMES.get(r["method"], r["method"]), (b, a), textcoords="offset points", xytext=(4, 4),
+                        fontsize=8)
+        bmax = next((r["balance_max"] for r in part if r["balance_max"]), None)
+        if bmax:
+            ax.axvline(bmax, color="0.7", ls="--", lw=0.8)
+        ax.set_xlim(-0.03, max(1.0, bmax or 0) + 0.05)
+        ax.set_xlabel("Balance (dashed: attainable maximum)")
+        ax.set_ylabel("Accuracy")
+        ax.set_title(f"{Path(name).name} (up to {max(r['n_seeds'] for r in part)} seeds)", fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.suptitle("circles: fair, squares: unfair (DFC red); bars: std", fontsize=9)
+    return save_figure(fig, path)
+
+
 def write_table(cells: list[dict], out: Path, seeds: list[int] | None = None) -> str:
+    """``table.md``, ``table.csv`` and ``table.png`` in ``out``; returns the markdown."""
     rows = summarise(cells)
     md = markdown(rows, seeds)
     atomic_write_bytes(out / "table.md", md.encode("utf-8"))
     atomic_write_bytes(out / "table.csv", to_csv(rows).encode("utf-8"))
+    figure(rows, out / "table.png")
     return md
 
 
@@ -226,7 +264,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAc
     p.add_argument("--datasets", default=None, help="comma-separated data set names or .npz paths")
     p.add_argument("--methods", default="all", help="'all' (default) or comma-separated method names")
     p.add_argument("--seeds", type=_positive_int, default=3, help="seeds per cell: --seed, --seed+1, ... (default 3)")
-    p.add_argument("--out", default=None, help="output directory (table.md, table.csv, cells.jsonl)")
+    p.add_argument("--out", default=None, help="output directory (table.md, table.csv, table.png, cells.jsonl)")
     p.add_argument("--data-dir", default=None, help="where the paper's data set files are")
     p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per group (seeded)")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
@@ -258,5 +296,5 @@ def cmd_table(args: argparse.Namespace) -> int:
         cells = run_grid(datasets, methods, seeds, out, options=options, n_clusters=args.n_clusters, load=load)
     wanted = set(datasets) & {c["dataset"] for c in cells}
     print(write_table([c for c in cells if c["dataset"] in wanted and c["method"] in methods], out, seeds))
-    print(f"Files in {out}/ (table.md, table.csv, cells.jsonl)")
+    print(f"Files in {out}/ (table.md, table.csv, table.png, cells.jsonl)")
     return 0
