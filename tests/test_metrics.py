@@ -70,6 +70,28 @@ def test_string_groups_equal_integer_groups():
     assert as_list["groups"] == ["female", "male", "other"]
 
 
+@pytest.mark.parametrize("kind", ["names sorted by group", "rare name the sample misses", "floats", "objects",
+                                  "mixed types", "large negative ints"])
+def test_factorize_agrees_with_np_unique_on_long_vectors(kind):
+    """Long label vectors take the search path of ``factorize``; it must equal ``np.unique``."""
+    rng = np.random.default_rng(1)
+    n = 300_000
+    codes = rng.integers(0, 3, n)
+    values = {
+        "names sorted by group": np.sort(np.array(["women", "men", "nonbinary"])[codes]),
+        "rare name the sample misses": np.where(np.arange(n) == 12345, "zz-rare", np.array(["b", "a"])[codes % 2]),
+        "floats": codes * 0.5 - 1.0,
+        "objects": np.array(["x", "y", "z"], dtype=object)[codes],
+        "mixed types": np.array([1, "y", 2.5], dtype=object)[codes],
+        "large negative ints": codes * 10**12 - 7,
+    }[kind]
+    uniq, inv = metrics.factorize(values)
+    ref = values.astype(str) if kind == "mixed types" else values
+    ref_uniq, ref_inv = np.unique(ref, return_inverse=True)
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inv, ref_inv.reshape(-1))
+
+
 def test_string_cluster_and_class_labels():
     y = ["cat", "cat", "dog", "dog", "dog"]
     pred = ["x", "x", "y", "y", "x"]

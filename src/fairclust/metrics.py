@@ -1,7 +1,8 @@
 """Clustering quality and fairness metrics, exactly as SPEC section 2 defines them.
 
 All functions accept any hashable labels (ints, strings) and any number of groups. They
-are vectorised: the only work proportional to N is one ``np.unique`` per label vector
+are vectorised: the only work proportional to N is one :func:`factorize` per label vector
+(a bincount for small integer ids, a binary search among few distinct values otherwise)
 and one ``np.bincount``; everything else works on the small K x M contingency table.
 
 Definitions (``count[k, g]`` = samples of group ``g`` in cluster ``k``; clusters that
@@ -58,12 +59,14 @@ def _as_1d(values: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique values (sorted) and the integer code of every sample.
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique values (sorted) and the integer code of every sample (of a 1-d array).
 
     Small non-negative integers (the usual case: cluster ids, group ids) take an O(N)
-    bincount path instead of a sort.
+    bincount path; other long vectors (group names ...) a binary search among the values of
+    a sample, O(N log U) instead of sorting all N. Mixed types are compared as strings.
     """
+    values = values.reshape(-1)
     if values.dtype.kind in "iub" and values.size:
         lo, hi = int(values.min()), int(values.max())
         if lo >= 0 and hi < 4 * values.size + 1024:
@@ -71,9 +74,29 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             lookup = np.cumsum(present) - 1
             return np.flatnonzero(present).astype(values.dtype), lookup[values]
     try:
+        if values.size >= _SEARCH_MIN:
+            return _factorize_by_search(values)
         uniq, inv = np.unique(values, return_inverse=True)
     except TypeError:  # mixed types: compare as strings
-        uniq, inv = np.unique(values.astype(str), return_inverse=True)
+        return factorize(values.astype(str))
+    return uniq, inv.reshape(-1)
+
+
+_SEARCH_MIN = 1 << 17  # below this, np.unique's sort is as fast
+
+
+def _factorize_by_search(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factorize` for long vectors with few distinct values: the distinct values of a
+    strided sample, then every value looked up among them; values the sample missed are
+    added and looked up once more (then all are found, NaN aside: it never equals itself)."""
+    uniq = np.unique(values[:: max(1, values.size // 65536)])
+    for _ in range(2):
+        pos = np.searchsorted(uniq, values, side="left")
+        missed = pos == np.searchsorted(uniq, values, side="right")  # an empty range: not among uniq
+        if not missed.any():
+            return uniq, pos
+        uniq = np.union1d(uniq, values[missed])
+    uniq, inv = np.unique(values, return_inverse=True)
     return uniq, inv.reshape(-1)
 
 
@@ -85,8 +108,8 @@ def contingency(a: Any, b: Any, *, names: tuple[str, str] = ("a", "b")) -> np.nd
         raise FairclustError(
             f"{names[0]} has {a.shape[0]} values but {names[1]} has {b.shape[0]}; pass one value per sample to both"
         )
-    ua, ia = _codes(a)
-    ub, ib = _codes(b)
+    ua, ia = factorize(a)
+    ub, ib = factorize(b)
     flat = np.bincount(ia * len(ub) + ib, minlength=len(ua) * len(ub))
     return flat.reshape(len(ua), len(ub)).astype(np.int64)
 
@@ -186,7 +209,7 @@ def balance(labels_pred: Any, *, sensitive_features: Any) -> float:
 
 def balance_max(sensitive_features: Any) -> float:
     """Attainable maximum of Balance for these groups: ``min_g |X_g| / max_g |X_g|``."""
-    _, codes = _codes(_as_1d(sensitive_features, "sensitive_features"))
+    _, codes = factorize(_as_1d(sensitive_features, "sensitive_features"))
     sizes = np.bincount(codes)
     if sizes.size < 2:
         raise FairclustError(
@@ -227,12 +250,12 @@ def _cube(labels_pred: Any, sensitive_features: Any, labels_true: Any = None):
             raise FairclustError(
                 f"labels_pred has {c.shape[0]} values but {name} has {arr.shape[0]}; pass one value per sample to both"
             )
-    uc, ic = _codes(c)
-    ug, ig = _codes(g)
+    uc, ic = factorize(c)
+    ug, ig = factorize(g)
     if len(ug) < 2:
         raise FairclustError("sensitive_features holds a single group; fairness metrics need at least two groups")
     if labels_true is not None:
-        _, iy = _codes(arrays[2][1])
+        _, iy = factorize(arrays[2][1])
         n_y = int(iy.max()) + 1
     else:
         iy, n_y = 0, 1

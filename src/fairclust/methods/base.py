@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from ..errors import FairclustError, FairclustTypeError
+from ..metrics import factorize
 
 
 def check_X(X: Any, *, name: str = "X", min_samples: int = 2) -> np.ndarray:
@@ -69,10 +70,10 @@ def check_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray
     if sens.dtype.kind == "f" and not np.isfinite(sens).all():
         raise FairclustError("sensitive_features contains NaN or inf; give every sample a group")
     if sens.dtype.kind == "O":
-        if any(v is None or (isinstance(v, float) and v != v) for v in sens):
+        if bool((np.equal(sens, None) | (sens != sens)).any()):  # None / NaN among objects
             raise FairclustError("sensitive_features contains None or NaN; give every sample a group")
         sens = sens.astype(str)
-    groups, codes = np.unique(sens, return_inverse=True)
+    groups, codes = factorize(sens)
     if len(groups) < 2:
         raise FairclustError(
             f"sensitive_features holds a single group ({_plain(groups[0])!r}); "
