@@ -167,7 +167,6 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    dev = torch.device("cpu")
     records = []
     for b in args.batch_sizes:
         ours, theirs, X, P, codes = make_pair(b)

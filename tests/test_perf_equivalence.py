@@ -54,3 +54,20 @@ def test_channels_last_encoder_keeps_values():
         r = theirs.encoder(X)[0]
     assert ours.encoder.features[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert torch.allclose(a, r, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 4096, 5001])
+def test_gather_equals_concatenating_the_batches(n):
+    """Batched inference filled into one preallocated tensor == concatenating the batches."""
+    from fairclust.utils import batched, gather
+
+    X = np.random.default_rng(0).normal(size=(n, 6)).astype(np.float32)
+    W = torch.randn(6, 3, dtype=torch.float64)
+    fn = lambda xb: xb.double() @ W  # noqa: E731
+    out = gather(fn, X, batch_size=1000)
+    if n == 0:
+        assert out.numel() == 0
+        return
+    ref = torch.cat(list(batched(fn, X, batch_size=1000)))
+    assert out.dtype == torch.float64 and out.shape == (n, 3)
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)

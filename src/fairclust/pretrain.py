@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from .cache import StageCache, fingerprint
 from .nn import make_decoder, make_encoder, sample_z, student_t
-from .utils import BalancedSampler, batched, progress
+from .utils import BalancedSampler, gather, progress
 
 
 @dataclass
@@ -92,7 +92,7 @@ def embed(encoder: torch.nn.Module, X: torch.Tensor, device: torch.device, batch
     """``mu`` of every sample, encoder in eval mode (returned on CPU)."""
     was_training = encoder.training
     encoder.eval()
-    out = torch.cat(list(batched(lambda xb: encoder(xb)[0].cpu(), X, batch_size=batch_size, device=device)))
+    out = gather(lambda xb: encoder(xb)[0], X, batch_size=batch_size, device=device)
     encoder.train(was_training)
     return out
 
@@ -104,8 +104,7 @@ def soft_assign(encoder: torch.nn.Module, centers: torch.Tensor, X: torch.Tensor
     was_training = encoder.training
     encoder.eval()
     c = centers.detach().to(device)
-    out = torch.cat(list(batched(lambda xb: student_t(encoder(xb)[0], c, alpha).cpu(), X,
-                                 batch_size=batch_size, device=device)))
+    out = gather(lambda xb: student_t(encoder(xb)[0], c, alpha), X, batch_size=batch_size, device=device)
     encoder.train(was_training)
     return out
 

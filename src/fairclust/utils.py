@@ -135,6 +135,24 @@ def batched(fn: Callable[[torch.Tensor], Any], X: torch.Tensor | np.ndarray, *, 
         yield fn(xb)
 
 
+def gather(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor | np.ndarray, *, batch_size: int = 4096,
+           device: torch.device | None = None) -> torch.Tensor:
+    """``fn`` over batches of ``X`` (see :func:`batched`), the results stacked along dim 0.
+
+    The CPU output is allocated once from the first batch's shape and filled in place, so it
+    is held once (a list of batches followed by ``torch.cat`` holds it twice at the end).
+    """
+    out = None
+    start = 0
+    for yb in batched(fn, X, batch_size=batch_size, device=device):
+        yb = yb.cpu()
+        if out is None:
+            out = torch.empty((X.shape[0],) + tuple(yb.shape[1:]), dtype=yb.dtype)
+        out[start:start + yb.shape[0]] = yb
+        start += yb.shape[0]
+    return out if out is not None else torch.empty(0)
+
+
 class BalancedSampler:
     """Draws ``batch_size`` indices from every group per batch.
 

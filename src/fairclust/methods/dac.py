@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
 
 from ..pretrain import embed, kmeans
-from ..utils import batched, check_seed, progress, resolve_device
+from ..utils import check_seed, gather, progress, resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 
 
@@ -101,8 +101,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         return self
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
-        return torch.cat(list(batched(lambda xb: self.net_(xb).cpu(), X, batch_size=2048,
-                                      device=resolve_device(self.device)))).numpy()
+        return gather(lambda xb: self.net_(xb), X, batch_size=2048, device=resolve_device(self.device)).numpy()
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The label features (softmax, rows sum to 1)."""

@@ -11,7 +11,6 @@ from typing import Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 __all__ = [
     "ConvEncoder",
