@@ -132,9 +132,10 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     ----------
     n_clusters : int, default=10
         Number of clusters K.
-    recipe : {"default", "paper"}, default="default"
+    recipe : {"default", "faithful", "paper"}, default="default"
         Named hyper-parameter set (see :mod:`fairclust.config`). ``paper`` is SPEC §1.4;
-        ``default`` is a CPU-friendly recipe for data sets of a few thousand samples.
+        ``faithful`` the paper's method sized for a CPU and data sets of a few thousand
+        samples; ``default`` is ``faithful`` plus the alignment extension (``align_groups``).
     alpha_f, alpha_s : float, default=None
         Weights of the fairness-adversarial and structural-preservation losses
         (recipe: 1 and 1).
