@@ -6,7 +6,7 @@ different-cluster (binary cross-entropy on the similarity), and the thresholds m
 towards each other (``u = 0.95 - lam``, ``l = 0.455 + 0.1 lam``, ``lam`` from 0 to 0.45)
 until they meet. The network is DFC's encoder architecture, started from the cached
 shared VAE encoder (so every deep row starts from the same pretraining), plus a linear
-head initialised from k-means on ``mu`` (``softmax(-||mu - c_k||^2 / tau)``): from a random
+head initialised from k-means on ``mu`` (``softmax(-||mu - c_k||^2 / tau)``, sharp): from a random
 head every label feature is nearly uniform, every pair looks "similar" and DAC collapses
 into one cluster. Groups are not used (beyond the shared pretraining's balanced batches).
 """
@@ -24,6 +24,14 @@ from sklearn.utils.validation import check_is_fitted
 from ..pretrain import embed, kmeans
 from ..utils import check_seed, gather, progress, resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
+
+
+# The head starts as softmax(-||mu - c_k||^2 / tau), tau = HEAD_SHARPNESS x the mean squared
+# distance to the nearest k-means centre: near one-hot label features, so that pairs from
+# different k-means clusters start below the "dissimilar" threshold. With tau = 1 x that
+# distance the features were soft, most pairs looked similar and DAC collapsed on mnist-digits
+# and reverse-mnist5k (2-7 clusters, Acc 0.10-0.19, docs/baselines.md).
+HEAD_SHARPNESS = 0.1
 
 
 class _LabelNet(nn.Module):
@@ -59,7 +67,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
     n_iters : int, default=300
         Training iterations (the thresholds meet at the last one).
     batch_size : int, default=128
-    lr : float, default=1e-3
+    lr : float, default=1e-4
     random_state : int, default=None
 
     Attributes
@@ -68,7 +76,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         ``argmax`` of the label features (network in eval mode), all samples.
     """
 
-    def __init__(self, n_clusters: int = 10, *, n_iters: int = 300, batch_size: int = 128, lr: float = 1e-3,
+    def __init__(self, n_clusters: int = 10, *, n_iters: int = 300, batch_size: int = 128, lr: float = 1e-4,
                  recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
@@ -80,7 +88,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         device = resolve_device(self.device)
         encoder, X = pretrained_encoder(self, X, codes, seed)
         km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)
-        tau = float(km.inertia_ / X.shape[0]) or 1.0
+        tau = HEAD_SHARPNESS * float(km.inertia_ / X.shape[0]) or 1.0
         torch.manual_seed(seed)
         net = _LabelNet(encoder, km.cluster_centers_, tau).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
