@@ -75,6 +75,7 @@ API_CASES = {
     "fractional n_iters": (lambda: fit(n_iters=2.5), FairclustError, r"n_iters must be a whole number, got 2.5"),
     "n_iters = 0": (lambda: fit(n_iters=0), FairclustError, r"n_iters must be finite and positive, got 0"),
     "text batch size": (lambda: fit(batch_size="big"), FairclustError, r"batch_size must be a number \(int\)"),
+    "fair_labels = 1": (lambda: fit(fair_labels=1.0), FairclustError, r"fair_labels must be in \[0, 1\), got 1.0"),
     "unknown device": (lambda: resolve_device("tpu"), FairclustError, r"unknown device 'tpu'"),
     "unknown dataset": (lambda: load_dataset("mnist-uspss"), FairclustError, r"unknown dataset 'mnist-uspss'"),
 }

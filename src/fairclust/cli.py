@@ -34,6 +34,16 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _unit_interval(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {v}")
+    return v
+
+
 def _seed(text: str) -> int:
     try:
         v = int(text)
@@ -76,6 +86,9 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pretrain-epochs", type=_positive_int, default=None, help="epochs of the shared VAE pretraining")
     p.add_argument("--teacher-epochs", type=_positive_int, default=None, help="epochs of each group's teacher VAE")
     p.add_argument("--dec-iters", type=_positive_int, default=None, help="DEC iterations of each group's teacher")
+    p.add_argument("--fair-labels", type=_unit_interval, default=None, metavar="DELTA",
+                   help="DFC: labels = the assignment closest to q that keeps every group's share of every "
+                        "cluster within a factor 1-DELTA (fair-labels extension; e.g. 0.05)")
     p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -128,6 +141,7 @@ def method_options(args: argparse.Namespace) -> dict:
         "teacher_epochs": getattr(args, "teacher_epochs", None),
         "dec_iters": getattr(args, "dec_iters", None),
         "align_groups": getattr(args, "align_groups", None),
+        "fair_labels": getattr(args, "fair_labels", None),
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
     }

@@ -85,6 +85,8 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "timings": getattr(est, "timings_", {}),
         "stage_seconds": stage_seconds(getattr(est, "timings_", {}), seconds, t_metrics),
     }
+    if getattr(est, "fair_labels_info_", None) is not None:  # DFC with the fair-labels extension
+        record["fair_labels"] = est.fair_labels_info_
     if out is not None and distributed.is_main():  # under torchrun only rank 0 writes
         out = Path(out)
         config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": int(seed),

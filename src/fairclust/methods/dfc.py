@@ -58,6 +58,29 @@ def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
     return l_c, l_s
 
 
+def fair_labels(q: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
+    """Hard labels as close to ``q`` as fairness allows (the ``fair_labels`` extension).
+
+    Minimises ``sum_i -log q[i, label_i]`` subject to every cluster holding each group ``l``
+    in the share ``[r_l (1 - delta), r_l / (1 - delta)]`` (``r_l``: the group's share of the
+    data): FAlg's fair-assignment LP (:func:`fairclust.methods.falg.fair_assignment_lp`) with
+    DFC's soft assignments as costs, then each point split by the LP goes to its largest
+    share. The LP's vertex splits at most ``2 K M`` points, which bounds the violation after
+    rounding (in points). Returns the labels and a summary.
+    """
+    from .falg import constraint_violation, fair_assignment_lp
+
+    x, lp = fair_assignment_lp(-np.log(np.clip(q, 1e-12, None)), codes, delta)
+    labels = x.argmax(1).astype(np.int64)
+    onehot = np.zeros_like(x)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    info = {"delta": float(delta), "changed": int((labels != q.argmax(1)).sum()),
+            "fractional_points": int(((x > 1e-9).sum(1) > 1).sum()),
+            "lp_violation": constraint_violation(x, codes, lp["alpha"], lp["beta"]),
+            "violation": constraint_violation(onehot, codes, lp["alpha"], lp["beta"])}
+    return labels, info
+
+
 def dec_target_batched(q: torch.Tensor) -> torch.Tensor:
     """DEC target for a stack of groups ``(M, b, K)``: frequencies per group."""
     w = q.pow(2) / q.sum(1, keepdim=True)
@@ -146,6 +169,12 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     align_groups : bool, default=None
         The alignment extension (:mod:`fairclust.align`): match the teachers' clusters
         across groups by their structure, and preserve affinities across groups too.
+    fair_labels : float in [0, 1), default=None
+        The fair-labels extension: ``labels_`` become the hard assignment closest to the
+        trained ``q`` in which every cluster holds each group's share of the data within a
+        factor ``1 - fair_labels`` (see :func:`fair_labels`; 0.05 gives Balance >= ~0.9).
+        ``None``: ``labels_`` is the argmax of ``q``. The model itself is unchanged, and
+        :meth:`predict` on new samples (no groups) still takes the argmax.
     device : str, default=None
         ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
     cache_dir : str or False, default=None
@@ -173,6 +202,10 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         Learned centres in the embedding space.
     history_ : dict
         ``iteration, loss, L_c, L_s, L_f`` per iteration and ``evals``: periodic metrics.
+    fair_labels_info_ : dict or None
+        With ``fair_labels``: ``delta``, ``changed`` (labels that differ from the argmax),
+        ``fractional_points`` (split by the LP) and the largest constraint violation, in
+        points, of the LP solution and of the rounded labels.
     teacher_labels_ : ndarray of shape (n_samples,)
         Each sample's label from its own group's DEC teacher (the "individual partition").
     timings_ : dict
@@ -194,7 +227,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                  alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
                  dec_iters: int | None = None, latent_dim: int | None = None, align_groups: bool | None = None,
-                 device: str | None = None,
+                 fair_labels: float | None = None, device: str | None = None,
                  cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
                  checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.n_clusters = n_clusters
@@ -209,6 +242,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.dec_iters = dec_iters
         self.latent_dim = latent_dim
         self.align_groups = align_groups
+        self.fair_labels = fair_labels
         self.device = device
         self.cache_dir = cache_dir
         self.random_state = random_state
@@ -223,6 +257,17 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                        batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
                        teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
                        align_groups=self.align_groups)
+
+    def _fair_labels_delta(self) -> float | None:
+        if self.fair_labels is None:
+            return None
+        try:
+            delta = float(self.fair_labels)
+        except (TypeError, ValueError):
+            raise FairclustError(f"fair_labels must be a number in [0, 1) or None, got {self.fair_labels!r}") from None
+        if not 0.0 <= delta < 1.0:
+            raise FairclustError(f"fair_labels must be in [0, 1), got {delta}; e.g. 0.05 (smaller is fairer)")
+        return delta
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -240,6 +285,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         X, codes = self._validate_fit(X, sensitive_features)
         seed = check_seed(self.random_state)
         cfg = self._config()
+        fair_delta = self._fair_labels_delta()
         n_groups = len(self.groups_)
         Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
@@ -312,7 +358,11 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.critic_ = trainer.critic.eval()
         self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
         t1 = time.perf_counter()
-        self.labels_ = self._assign_all(trainer, Xt, device).argmax(1).numpy()
+        q_all = self._assign_all(trainer, Xt, device).numpy()
+        self.labels_ = q_all.argmax(1)
+        self.fair_labels_info_ = None
+        if fair_delta is not None:
+            self.labels_, self.fair_labels_info_ = fair_labels(q_all, codes, fair_delta)
         self.history_ = history
         self.config_ = cfg.to_dict()
         self.timings_ = {**{f"pretrain_{k}": v for k, v in pre.timings.items()}, "dfc": t_dfc,
@@ -367,6 +417,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             [torch.from_numpy(self.scaler_mean_), torch.from_numpy(self.scaler_scale_)],
             "history": json.dumps(self.history_),
             "timings": json.dumps(self.timings_),
+            "fair_labels_info": json.dumps(getattr(self, "fair_labels_info_", None)),
         }
         atomic_save(path, lambda fh: torch.save(obj, fh))
 
@@ -403,4 +454,5 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             model.scaler_mean_, model.scaler_scale_ = (t.numpy() for t in obj["scaler"])
         model.history_ = json.loads(obj["history"])
         model.timings_ = json.loads(obj["timings"])
+        model.fair_labels_info_ = json.loads(obj.get("fair_labels_info", "null"))
         return model

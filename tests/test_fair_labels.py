@@ -1,0 +1,109 @@
+"""The fair-labels extension: DFC's hard labels under per-cluster group-share bounds.
+
+``fair_labels(q, codes, delta)`` is FAlg's LP with DFC's soft assignments as costs; these
+tests check its guarantees on assignments whose argmax is known to be unfair, and the
+option's plumbing through the estimator, its files and the command line.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fairclust import DeepFairClustering, metrics
+from fairclust.cli import main
+from fairclust.errors import FairclustError
+from fairclust.methods.dfc import fair_labels
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def unfair_q(n_per: int = 300, k: int = 4, seed: int = 0):
+    """Soft assignments whose argmax puts group 0 mostly in clusters 0-1, group 1 in 2-3."""
+    rng = np.random.default_rng(seed)
+    codes = np.repeat([0, 1], n_per)
+    logits = rng.normal(size=(2 * n_per, k))
+    logits[:n_per, :2] += 2.0
+    logits[n_per:, 2:] += 2.0
+    q = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    return q, codes
+
+
+@pytest.mark.parametrize("delta,floor", [(0.2, 0.64), (0.05, 0.88)])
+def test_balance_is_bounded_and_labels_stay_close_to_q(delta, floor):
+    q, codes = unfair_q()
+    before = metrics.balance(q.argmax(1), sensitive_features=codes)
+    labels, info = fair_labels(q, codes, delta)
+    after = metrics.balance(labels, sensitive_features=codes)
+    # shares within [0.5 (1 - delta), 0.5 / (1 - delta)]: Balance >= (1 - delta)^2 up to rounding
+    assert before < 0.3 and after >= floor and after > before
+    assert info["lp_violation"] < 1e-6 and info["violation"] <= info["fractional_points"] <= 2 * 4 * 2
+    # closest fair labels: a sample keeps its argmax whenever fairness allows; the cost is
+    # no larger than that of any other fair labelling, e.g. one made by shuffling clusters
+    cost = -np.log(q[np.arange(len(q)), labels]).sum()
+    rng = np.random.default_rng(1)
+    fair_random = rng.permutation(np.tile(np.arange(4), len(q) // 4))
+    assert cost < -np.log(q[np.arange(len(q)), fair_random]).sum()
+    assert info["changed"] == int((labels != q.argmax(1)).sum()) < len(q) // 2
+
+
+def test_already_fair_argmax_is_kept():
+    rng = np.random.default_rng(2)
+    q = rng.dirichlet(np.ones(3), size=600)
+    codes = np.tile([0, 1], 300)  # groups interleaved: the argmax is already near fair
+    labels, info = fair_labels(q, codes, 0.5)
+    np.testing.assert_array_equal(labels, q.argmax(1))
+    assert info["changed"] == 0
+
+
+def blob_data():
+    """Two groups, three classes; group 1 shifted so that the groups separate."""
+    rng = np.random.default_rng(0)
+    X, y, g = [], [], []
+    for grp in (0, 1):
+        for c in range(3):
+            X.append(rng.normal(size=(40, 6)) + 5.0 * np.eye(6)[c] + 3.0 * grp * np.eye(6)[5])
+            y += [c] * 40
+            g += [grp] * 40
+    return np.vstack(X).astype(np.float32), np.array(y), np.array(g)
+
+
+TINY = dict(n_iters=30, pretrain_epochs=2, teacher_epochs=2, dec_iters=30, batch_size=32, random_state=0,
+            device="cpu")
+
+
+def test_estimator_option_saves_and_loads(tmp_path):
+    X, y, g = blob_data()
+    plain = DeepFairClustering(3, cache_dir=str(tmp_path), **TINY).fit(X, sensitive_features=g)
+    fair = DeepFairClustering(3, cache_dir=str(tmp_path), fair_labels=0.05, **TINY).fit(X, sensitive_features=g)
+    assert plain.fair_labels_info_ is None and fair.fair_labels_info_["delta"] == 0.05
+    np.testing.assert_allclose(fair.predict_proba(X), plain.predict_proba(X))  # same model
+    np.testing.assert_array_equal(plain.labels_, fair.predict(X))  # predict: argmax, no groups
+    assert metrics.balance(fair.labels_, sensitive_features=g) >= 0.88
+    fair.save(tmp_path / "m.pt")
+    again = DeepFairClustering.load(tmp_path / "m.pt")
+    np.testing.assert_array_equal(again.labels_, fair.labels_)
+    assert again.fair_labels_info_ == fair.fair_labels_info_ and again.fair_labels == 0.05
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, "x"])
+def test_bad_delta_is_one_line_error(bad):
+    X, y, g = blob_data()
+    with pytest.raises(FairclustError, match=r"fair_labels must be"):
+        DeepFairClustering(3, fair_labels=bad, cache_dir=False, **TINY).fit(X, sensitive_features=g)
+
+
+def test_cli_flag_reaches_metrics_json(tmp_path, capsys):
+    X, y, g = blob_data()
+    np.savez(tmp_path / "d.npz", X=X, sensitive=g, y=y)
+    out = tmp_path / "run"
+    rc = main(["run", "--dataset", str(tmp_path / "d.npz"), "--fair-labels", "0.1", "--iters", "30",
+               "--pretrain-epochs", "2", "--teacher-epochs", "2", "--dec-iters", "30", "--batch-size", "32",
+               "--cache-dir", str(tmp_path / "c"), "--out", str(out), "--quiet", "--device", "cpu"])
+    assert rc == 0
+    rec = json.loads((out / "metrics.json").read_text())
+    assert rec["fair_labels"]["delta"] == 0.1 and rec["balance"] >= 0.8
+    assert main(["run", "--dataset", str(tmp_path / "d.npz"), "--fair-labels", "1.5"]) == 2
+    assert "expected a number in [0, 1)" in capsys.readouterr().err
