@@ -19,6 +19,7 @@ from fairclust.cli import main
 from fairclust.data import load_dataset
 from fairclust.errors import DataFileError, FairclustError, FairclustTypeError
 from fairclust.methods.base import check_sensitive
+from fairclust.methods.falg import FairAssignment
 from fairclust.runner import prepare_out_dir
 from fairclust.utils import check_seed, resolve_device
 
@@ -76,6 +77,8 @@ API_CASES = {
     "n_iters = 0": (lambda: fit(n_iters=0), FairclustError, r"n_iters must be finite and positive, got 0"),
     "text batch size": (lambda: fit(batch_size="big"), FairclustError, r"batch_size must be a number \(int\)"),
     "fair_labels = 1": (lambda: fit(fair_labels=1.0), FairclustError, r"fair_labels must be in \[0, 1\), got 1.0"),
+    "falg delta not a number": (lambda: FairAssignment(3, delta="x", features="raw").fit(X, sensitive_features=G),
+                                FairclustError, r"delta must be a number in \[0, 1\), got 'x'"),
     "unknown device": (lambda: resolve_device("tpu"), FairclustError, r"unknown device 'tpu'"),
     "unknown dataset": (lambda: load_dataset("mnist-uspss"), FairclustError, r"unknown dataset 'mnist-uspss'"),
 }

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .. import runner
+from .. import metrics, runner
 from ..cli import add_data_args, add_method_args, load_data
 from ..data import Dataset
 from ..errors import FairclustError
@@ -103,7 +103,7 @@ def group_names(ds: Dataset) -> list[str]:
 
 def group_codes(ds: Dataset) -> np.ndarray:
     """Groups as ``0..M-1`` in sorted order (the estimators' coding)."""
-    return np.unique(ds.sensitive, return_inverse=True)[1].reshape(-1)
+    return metrics.factorize(np.asarray(ds.sensitive))[1]
 
 
 # ----------------------------------------------------------------------------- CSV

@@ -30,6 +30,7 @@ from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, make_encode
 from ..pretrain import Pretrainer, embed, soft_assign
 from ..utils import BalancedSampler, atomic_save, check_seed, progress, resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
+from .falg import check_delta, constraint_violation, fair_assignment_lp
 
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 1
@@ -68,8 +69,6 @@ def fair_labels(q: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndar
     share. The LP's vertex splits at most ``2 K M`` points, which bounds the violation after
     rounding (in points). Returns the labels and a summary.
     """
-    from .falg import constraint_violation, fair_assignment_lp
-
     x, lp = fair_assignment_lp(-np.log(np.clip(q, 1e-12, None)), codes, delta)
     labels = x.argmax(1).astype(np.int64)
     onehot = np.zeros_like(x)
@@ -258,17 +257,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                        teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
                        align_groups=self.align_groups)
 
-    def _fair_labels_delta(self) -> float | None:
-        if self.fair_labels is None:
-            return None
-        try:
-            delta = float(self.fair_labels)
-        except (TypeError, ValueError):
-            raise FairclustError(f"fair_labels must be a number in [0, 1) or None, got {self.fair_labels!r}") from None
-        if not 0.0 <= delta < 1.0:
-            raise FairclustError(f"fair_labels must be in [0, 1), got {delta}; e.g. 0.05 (smaller is fairer)")
-        return delta
-
     def _device(self) -> torch.device:
         return resolve_device(self.device)
 
@@ -285,7 +273,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         X, codes = self._validate_fit(X, sensitive_features)
         seed = check_seed(self.random_state)
         cfg = self._config()
-        fair_delta = self._fair_labels_delta()
+        fair_delta = None if self.fair_labels is None else check_delta(self.fair_labels, "fair_labels", "0.05")
         n_groups = len(self.groups_)
         Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
@@ -343,7 +331,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                     pending = []
                     bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
                 if cfg.eval_every and distributed.is_main() and ((t + 1) % cfg.eval_every == 0 or last):
-                    labels = self._assign_all(trainer, Xt, device).argmax(1).numpy()
+                    q_eval = self._assign_all(trainer, Xt, device)
+                    labels = q_eval.argmax(1).numpy()
                     rep = metrics.report(labels, sensitive_features=codes, labels_true=y_arr,
                                          n_clusters=self.n_clusters)
                     rep.pop("information", None)
@@ -358,7 +347,9 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.critic_ = trainer.critic.eval()
         self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
         t1 = time.perf_counter()
-        q_all = self._assign_all(trainer, Xt, device).numpy()
+        # the final evaluation (rank 0) already assigned every sample with this very model
+        final_eval = cfg.eval_every and distributed.is_main() and start < cfg.n_iters
+        q_all = (q_eval if final_eval else self._assign_all(trainer, Xt, device)).numpy()
         self.labels_ = q_all.argmax(1)
         self.fair_labels_info_ = None
         if fair_delta is not None:

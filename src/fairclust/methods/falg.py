@@ -28,6 +28,17 @@ from ..utils import check_seed
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 
+def check_delta(value: Any, name: str = "delta", example: str = "delta=0.2") -> float:
+    """The proportion-bound slack as a float in [0, 1), or a one-line error naming ``name``."""
+    try:
+        delta = float(value)
+    except (TypeError, ValueError):
+        raise FairclustError(f"{name} must be a number in [0, 1), got {value!r}; e.g. {example}") from None
+    if not 0.0 <= delta < 1.0:
+        raise FairclustError(f"{name} must be in [0, 1), got {delta}; e.g. {example} (smaller is fairer)")
+    return delta
+
+
 def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
     """Solve the fair-assignment LP for costs ``D`` (n x K); return ``x`` (n x K) and the bounds.
 
@@ -106,14 +117,13 @@ class FairAssignment(FeatureClusterMixin):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairAssignment":
-        if not 0.0 <= float(self.delta) < 1.0:
-            raise FairclustError(f"delta must be in [0, 1), got {self.delta}; e.g. delta=0.2")
+        delta = check_delta(self.delta)
         X, codes = self._validate_fit(X, sensitive_features)
         seed = check_seed(self.random_state)
         Z = self._fit_features(X, codes, seed)
         km = kmeans(Z, self.n_clusters, self.n_init, seed)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
-        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, float(self.delta))
+        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, delta)
         self.lp_assignment_ = x
         self.lp_objective_ = info["objective"]
         self.labels_ = x.argmax(1).astype(np.int64)
