@@ -1,7 +1,7 @@
 """The paper's four data sets, built from their real files (SPEC section 3, paper Table 1).
 
 * ``mnist-usps``: MNIST train (60,000, zero-padded 28 -> 32) + USPS train (7,291,
-  bilinear 16 -> 32); group = source.
+  bilinear 16 -> 32; ``usps.h5``, LIBSVM's ``usps.bz2`` or ESL's ``zip.train[.gz]``); group = source.
 * ``reverse-mnist``: MNIST train + its inverted copies (1 - x on the padded 32 x 32
   image, i.e. pixel = 255 - pixel); group = original / reversed.
 * ``mtfl``: MTFL faces, 1,000 with and 1,000 without glasses sampled with the seed;
@@ -22,6 +22,7 @@ import bz2
 import gzip
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +33,10 @@ from . import Dataset, register
 from .embedded import pad_to, reversed_pair, source_pair, upsample
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)"
-USPS_SOURCE = ("https://www.kaggle.com/bistaumanga/usps-dataset (usps.h5) or "
-               "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclass.html#usps (usps.bz2)")
+USPS_H5_SOURCE = "https://www.kaggle.com/bistaumanga/usps-dataset"
+USPS_BZ2_SOURCE = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclass.html#usps"
+USPS_ESL_SOURCE = "the data page of https://hastie.su.domains/ElemStatLearn/"
+USPS_SOURCE = f"{USPS_H5_SOURCE} (usps.h5), {USPS_BZ2_SOURCE} (usps.bz2) or {USPS_ESL_SOURCE} (zip.train.gz)"
 MTFL_SOURCE = ("http://mmlab.ie.cuhk.edu.hk/projects/TCDCN.html (MTFL.zip; unzip it into DATA_DIR so that "
                "DATA_DIR/MTFL/training.txt exists)")
 OFFICE31_SOURCE = ("https://faculty.cc.gatech.edu/~judy/domainadapt/ (domain_adaptation_images.tar.gz; "
@@ -132,10 +135,10 @@ def _read_usps_h5(path: Path) -> tuple[np.ndarray, np.ndarray]:
             target = np.asarray(f["train"]["target"]).astype(np.int64).reshape(-1)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise DataFileError(f"{str(path)!r} is not the HDF5 USPS release (groups train/data and train/target; "
-                            f"{type(exc).__name__}); get usps.h5 from {USPS_SOURCE}") from None
+                            f"{type(exc).__name__}); get usps.h5 from {USPS_H5_SOURCE}") from None
     if data.ndim != 2 or data.shape[1] != 256 or data.shape[0] != target.shape[0]:
         raise DataFileError(f"{str(path)!r}: train/data has shape {data.shape} for {target.shape[0]} targets; "
-                            f"expected N x 256 (16 x 16 pixels); get usps.h5 from {USPS_SOURCE}")
+                            f"expected N x 256 (16 x 16 pixels); get usps.h5 from {USPS_H5_SOURCE}")
     if data.size and data.min() < 0:  # some copies keep the original [-1, 1] scale
         data = (data + 1.0) / 2.0
     return data, target
@@ -143,7 +146,8 @@ def _read_usps_h5(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _read_usps_bz2(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """torchvision's ``usps.bz2``: libsvm lines ``label 1:v ... 256:v``, label 1..10, v in [-1, 1]."""
-    bad = f"{str(path)!r} is not the bz2 libsvm USPS file (lines 'label 1:v ... 256:v'); get it from {USPS_SOURCE}"
+    bad = (f"{str(path)!r} is not the bz2 libsvm USPS file (lines 'label 1:v ... 256:v'); "
+           f"get it from {USPS_BZ2_SOURCE}")
     try:
         with bz2.open(path, "rt") as fh:
             lines = [ln.strip() for ln in fh if ln.strip()]
@@ -167,12 +171,50 @@ def _read_usps_bz2(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return (data + 1.0) / 2.0, target
 
 
+def _read_usps_esl(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """ESL's ``zip.train`` / ``zip.test`` (gzipped or not): lines ``digit v1 ... v256``, v in [-1, 1]."""
+    bad = (f"{str(path)!r} is not an ESL zip-code USPS file (lines 'digit v1 ... v256', v in [-1, 1]); "
+           f"get zip.train.gz from {USPS_ESL_SOURCE}")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("ascii")
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error):
+        raise DataFileError(bad) from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    values = np.empty((len(lines), 257), np.float64)
+    try:
+        for i, line in enumerate(lines):
+            values[i] = np.asarray(line.split(), dtype=np.float64)  # a wrong count does not broadcast
+    except ValueError:
+        raise DataFileError(f"{bad} (line {i + 1} is malformed)") from None
+    target = values[:, 0]
+    if not lines or np.any(target != np.round(target)) or target.min() < 0 or target.max() > 9:
+        raise DataFileError(f"{bad} ({'no digits' if not lines else 'digits must be 0..9'})")
+    if not np.all(np.abs(values[:, 1:]) <= 1.0 + 1e-6):  # NaN fails too
+        raise DataFileError(f"{bad} (grey values outside [-1, 1])")
+    return ((values[:, 1:] + 1.0) / 2.0).astype(np.float32), target.astype(np.int64)
+
+
+def read_usps(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """A USPS file of any of the three formats (by its name) as ``N x 1 x 16 x 16`` floats in [0, 1] and classes.
+
+    ``*.h5``: the HDF5 release; ``*.bz2``: LIBSVM's text; anything else: ESL's ``zip.train`` / ``zip.test``.
+    """
+    path = Path(path)
+    reader = {".h5": _read_usps_h5, ".bz2": _read_usps_bz2}.get(path.suffix, _read_usps_esl)
+    data, target = reader(path)
+    return np.clip(data, 0.0, 1.0).reshape(-1, 1, 16, 16), target
+
+
+USPS_FILES = ("usps.h5", "usps.bz2", "zip.train.gz", "zip.train")  # the first one found is read
+
+
 def usps_train(data_dir=None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """USPS's 7,291 training digits as ``N x 1 x 16 x 16`` floats in [0, 1] and their classes."""
     root = data_root(data_dir)
-    h5 = [root / "usps.h5", root / "USPS" / "usps.h5", root / "usps" / "usps.h5"]
-    b2 = [root / "usps.bz2", root / "USPS" / "usps.bz2", root / "usps" / "usps.bz2"]
-    path = _first_existing(h5 + b2)
+    candidates = [d / name for name in USPS_FILES for d in (root, root / "USPS", root / "usps")]
+    path = _first_existing(candidates)
     if path is None and download:
         from torchvision.datasets import USPS
 
@@ -181,12 +223,12 @@ def usps_train(data_dir=None, download: bool = False) -> tuple[np.ndarray, np.nd
         except Exception as exc:
             raise DataFileError(f"downloading USPS into {str(root)!r} failed ({type(exc).__name__}: {exc}); "
                                 f"get it from {USPS_SOURCE}") from None
-        path = _first_existing(h5 + b2)
+        path = _first_existing(candidates)
     if path is None:
-        raise DataFileError(f"USPS file usps.h5 (HDF5) or usps.bz2 (bz2 libsvm) not found in {str(root)!r}; "
-                            f"get it from {USPS_SOURCE}, or pass --download (torchvision's USPS)")
-    data, target = _read_usps_h5(path) if path.suffix == ".h5" else _read_usps_bz2(path)
-    return np.clip(data, 0.0, 1.0).reshape(-1, 1, 16, 16), target
+        raise DataFileError(f"USPS file usps.h5 (HDF5), usps.bz2 (bz2 libsvm) or zip.train[.gz] (ESL text) not found "
+                            f"in {str(root)!r} (or its USPS/ or usps/ folder); get it from {USPS_SOURCE}, "
+                            "or pass --download (torchvision's USPS)")
+    return read_usps(path)
 
 
 # ----------------------------------------------------------------------------- image-file data sets
