@@ -98,7 +98,7 @@ def test_nothing_is_downloaded_without_the_flag_and_download_uses_torchvision(tm
             write_usps_bz2(tmp_path / "dl", n=4)
 
     monkeypatch.setattr("torchvision.datasets.USPS", FakeUSPS)
-    with pytest.raises(DataFileError, match="usps.h5 .HDF5. or usps.bz2"):
+    with pytest.raises(DataFileError, match=r"usps.h5 .HDF5., usps.bz2 .bz2 libsvm. or zip.train\[.gz\]"):
         load_dataset("mnist-usps", data_dir=tmp_path / "dl")
     assert load_dataset("mnist-usps", data_dir=tmp_path / "dl", download=True).n_samples == 14
     assert calls[1:] == [("usps", True, True)]  # MNIST was already there: not fetched again
@@ -119,7 +119,7 @@ def test_truncated_and_malformed_files_give_one_line_errors_naming_file_format_a
     with pytest.raises(DataFileError, match="usps.h5.*HDF5.*kaggle"):
         paper.usps_train(tmp_path)
     (tmp_path / "usps.h5").unlink()
-    with pytest.raises(DataFileError, match="usps.h5 .HDF5. or usps.bz2 .bz2 libsvm. not found"):
+    with pytest.raises(DataFileError, match=r"usps.bz2 .bz2 libsvm. or zip.train\[.gz\] .ESL text. not found"):
         paper.usps_train(tmp_path)
     import bz2
 
