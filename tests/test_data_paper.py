@@ -187,6 +187,10 @@ def test_datasets_command_prints_table1_from_the_data(tmp_path, capsys):
     assert rows["office31"]["n_classes"] == 2 and rows["office31"]["dimension"].startswith("2,048")
     assert rows["digits-reverse"]["entropy_max"] == pytest.approx(np.log(10))
     assert rows["mnist-digits"]["balance_max"] == pytest.approx(1797 / 5000)
+    assert rows["mnist-usps-mini"]["n_samples"] == 7007
+    assert rows["mnist-usps-mini"]["groups"] == {"mnist": 5000, "usps": 2007}
     assert "mtfl" in out["not_found"] and "training.txt" in out["not_found"]["mtfl"]
     text = format_table(out["datasets"])  # what the command prints without --json
     assert "| mnist-usps | digital | 25 | 10 | 1,024 (1x32x32) | source of digit | mnist 20 / usps 5 | 0.2500 |" in text
+    assert ("| mnist-usps-mini | digital | 7,007 | 10 | 1,024 (1x32x32) | source of digit | mnist 5,000 / usps 2,007 "
+            "| 0.4014 | 2.303 |") in text

