@@ -156,7 +156,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
 
 
 def main(argv=None) -> None:
-    from fairclust.bench import tune_allocator
+    from fairclust.perf import tune_allocator
     from fairclust.utils import BalancedSampler
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

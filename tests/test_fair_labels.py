@@ -106,4 +106,4 @@ def test_cli_flag_reaches_metrics_json(tmp_path, capsys):
     rec = json.loads((out / "metrics.json").read_text())
     assert rec["fair_labels"]["delta"] == 0.1 and rec["balance"] >= 0.8
     assert main(["run", "--dataset", str(tmp_path / "d.npz"), "--fair-labels", "1.5"]) == 2
-    assert "expected a number in [0, 1)" in capsys.readouterr().err
+    assert "argument --fair-labels: DELTA must be in [0, 1), got 1.5" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from . import Dataset, register
+from .registry import Dataset, register
 
 
 def upsample(images: np.ndarray, size: int) -> np.ndarray:

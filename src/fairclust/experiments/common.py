@@ -1,4 +1,4 @@
-"""What every experiment command shares: arguments, the DFC run, CSV files and figures.
+"""What every experiment shares: the DFC run, metrics as CSV columns, CSV files and figures.
 
 Figures use matplotlib's object API (``matplotlib.figure.Figure``, rendered by Agg), so no
 global pyplot state and no display is needed. Every figure is drawn from the rows that were
@@ -7,7 +7,6 @@ written to its CSV file, so the picture and the numbers cannot disagree.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import math
@@ -17,7 +16,6 @@ from typing import Any, Iterable
 import numpy as np
 
 from .. import metrics, runner
-from ..cli import add_data_args, add_method_args, load_data
 from ..data import Dataset
 from ..errors import FairclustError
 from ..utils import atomic_write_bytes, write_json
@@ -28,22 +26,7 @@ PRETRAIN_PARAMS = ("recipe", "pretrain_epochs", "teacher_epochs", "dec_iters", "
 INFO_KEYS = ("I_Y_C", "sum_g_Pr_g_I_Y_g_C_g", "H_C", "sum_g_Pr_g_H_C_g", "I_C_G")
 
 
-# ----------------------------------------------------------------------------- arguments
-def add_common_args(p: argparse.ArgumentParser) -> None:
-    """Data and DFC arguments of ``fairclust run`` (pretraining lengths included) and ``--out``."""
-    add_data_args(p)
-    add_method_args(p)
-    p.add_argument("--out", required=True, help="output directory for the PNG, CSV and run files")
-    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-
-
-def setup(args: argparse.Namespace) -> tuple[Dataset, Path]:
-    """The data set and a fresh (or ``--overwrite``-able) output directory."""
-    ds = load_data(args)
-    return ds, runner.prepare_out_dir(args.out, overwrite=args.overwrite)
-
-
+# ----------------------------------------------------------------------------- DFC runs
 def fit_dfc(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None = None, out: Path | None = None,
             callbacks: list | None = None) -> dict:
     """One DFC run through :func:`fairclust.runner.run_method` (its record; ``_estimator`` is the model).
@@ -78,11 +61,6 @@ def dfc_model(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None, out
                                       "n_samples": ds.n_samples, **rep})
     params = model.get_params()
     return model, {**opts, **{k: params[k] for k in PRETRAIN_PARAMS}}
-
-
-def add_model_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None,
-                   help="a DFC model.pt fitted on the same data (e.g. from `figure tsne`) instead of training one")
 
 
 # ----------------------------------------------------------------------------- metrics

@@ -21,13 +21,12 @@ import numpy as np
 import torch
 
 from ..cache import StageCache
-from ..cli import _positive_int, method_options
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .common import (GROUP_COLORS, column, fit_dfc, fmt, group_codes, group_names, metric_columns, new_figure,
-                     read_csv, save_figure, setup, write_csv)
+                     read_csv, save_figure, write_csv)
 
 
 def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
@@ -165,24 +164,3 @@ def plot(csv_path: Path, metrics_path: Path, out: Path, names: list[str], *, dat
     if keep_figures:
         result["figures"] = figures
     return result
-
-
-def cmd(args) -> int:
-    ds, out = setup(args)
-    try:
-        snaps = [int(v) for v in args.snapshots.split(",")] if args.snapshots else None
-    except ValueError:
-        raise FairclustError(f"--snapshots must be comma-separated iterations, got {args.snapshots!r}") from None
-    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, n_points=args.points,
-              snapshots=snaps)
-    print(f"t-SNE at iterations {', '.join(map(str, res['iterations']))}: " + ", ".join(p.name for p in res["png"]))
-    print(f"coordinates in {res['csv'][0]}, metrics per snapshot in {res['csv'][1]}")
-    return 0
-
-
-def add_args(p) -> None:
-    p.add_argument("--points", type=_positive_int, default=1000,
-                   help="samples shown (group-stratified, seeded; default 1000)")
-    p.add_argument("--snapshots", default=None,
-                   help="comma-separated iterations to show (default: 0, T/3, 2T/3, T); 0 = before training")
-    p.set_defaults(func=cmd)
