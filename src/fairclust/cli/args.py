@@ -17,6 +17,7 @@ from .. import runner
 from ..config import RECIPES
 from ..errors import FairclustError
 from ..methods.falg import check_delta
+from ..paper_settings import paper_overrides
 from ..utils import check_seed
 
 
@@ -90,7 +91,8 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed, default=2019, help="random seed (default 2019, the authors')")
     p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
                    help="hyper-parameter recipe: default (CPU sizes + alignment extension), faithful (CPU sizes, "
-                        "the paper's method exactly) or paper (SPEC 1.4 sizes)")
+                        "the paper's method exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and "
+                        "alpha_s)")
     p.add_argument("--align-groups", dest="align_groups", action="store_true", default=None,
                    help="use the alignment extension (match teachers across groups)")
     p.add_argument("--no-align-groups", dest="align_groups", action="store_false",
@@ -116,7 +118,11 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
 
 
 def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict:
-    """The estimator arguments of :func:`add_method_args` (``None``: the recipe's value)."""
+    """The estimator arguments of :func:`add_method_args` (``None``: the recipe's value).
+
+    With ``--recipe paper``, the settings SPEC 1.4 gives ``dataset``
+    (:func:`fairclust.paper_settings.paper_overrides`) fill the arguments not set here.
+    """
     opts = {
         "recipe": args.recipe,
         "device": args.device,
@@ -135,6 +141,8 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
     }
+    if args.recipe == "paper" and dataset is not None:
+        opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})
     return opts
 
 
