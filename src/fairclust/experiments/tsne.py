@@ -4,7 +4,9 @@ A fixed, group-stratified subsample is embedded (``mu``, encoder in eval mode) t
 with the K centres at each snapshot: the start (the pretrained shared encoder and the
 k-means centres DFC starts from), points in the middle, and the end. Points are coloured
 by group, centres marked with black crosses. Each snapshot also gets the paper's metrics
-and the Section 4.3 quantities of the labels the model would give *all* samples then.
+and the Section 4.3 quantities of the labels the model would give *all* samples then (the
+argmax of q; at the end, the fitted model's ``labels_``, which are fair labels with
+``--fair-labels``: the numbers of ``metrics.json``).
 
 Files: ``tsne.csv`` (2-D coordinates: one row per point and centre per snapshot),
 ``tsne_metrics.csv`` (one row per snapshot), ``tsne_iterNNNNN.png`` (one panel each) and
@@ -108,7 +110,8 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
         Z = m.transform(ds.X[idx])
         C = m.cluster_centers_
         xy = tsne_2d(np.concatenate([Z, C]), seed)
-        labels_all = m.predict(ds.X)
+        # the end is the fitted model: its labels_ (fair labels when asked for), as in metrics.json
+        labels_all = model.labels_ if it == n_iters else m.predict(ds.X)
         summary.append({"iteration": it, "n_iters": n_iters, **metric_columns(ds, labels_all, model.n_clusters)})
         for j, i in enumerate(idx):
             points.append({"iteration": it, "kind": "sample", "index": int(i), "group_code": int(codes[i]),
