@@ -174,3 +174,23 @@ def test_a_recipe_typo_fails_before_the_data_loads(tmp_path, capsys):
     assert main(["run", "--dataset", str(tmp_path / "absent.npz"), "--recipe", "faithfull"]) == 2
     err = capsys.readouterr().err
     assert "argument --recipe: invalid choice: 'faithfull'" in err and "absent.npz" not in err
+
+
+def test_table_loads_data_with_the_options_of_run(monkeypatch, tmp_path):
+    import fairclust.data
+    from fairclust.errors import FairclustError
+
+    seen = {}
+
+    def fake_load(name, **kwargs):
+        seen[name] = kwargs
+        raise FairclustError("stop here")  # the cell fails, the grid goes on
+
+    monkeypatch.setattr(fairclust.data, "load_dataset", fake_load)
+    assert main(["table", "--datasets", "a.csv,b.npz", "--methods", "kmeans", "--seeds", "1", "--out",
+                 str(tmp_path / "t"), "--data-dir", "D", "--limit", "5", "--weights", "random", "--image-size", "16",
+                 "--download", "--no-cache", "--quiet"]) == 0
+    for name in ("a.csv", "b.npz"):
+        assert seen[name] == {"data_dir": "D", "download": True, "limit": 5, "seed": 2019, "weights": "random",
+                              "image_size": 16, "verbose": False, "cache_dir": False}
+    assert "stop here" in (tmp_path / "t" / "table.md").read_text()
