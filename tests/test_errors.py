@@ -250,8 +250,16 @@ def test_cli_errors(tmp_path, capsys):
     assert main([]) == 2 and "error: the following arguments are required" in capsys.readouterr().err
 
 
-def test_cli_debug_shows_the_traceback(capsys):
+def test_cli_debug_shows_the_traceback(capsys, tmp_path):
     with pytest.raises(FairclustError, match="unknown dataset"):
         main(["--debug", "run", "--dataset", "nope", "--no-cache"])
     with pytest.raises(FairclustError, match="unknown dataset"):
         main(["run", "--dataset", "nope", "--no-cache", "--debug"])
+    # every command, nested ones too, takes --debug after its name, without listing it
+    with pytest.raises(FairclustError, match="unknown dataset"):
+        main(["table", "probe", "--dataset", "nope", "--out", "unused", "--debug"])
+    with pytest.raises(FairclustError, match="holds no metrics.json"):
+        main(["report", str(tmp_path), "--debug"])
+    for argv in (["run", "--help"], ["figure", "tsne", "--help"], ["bench", "step", "--help"]):
+        assert main(argv) == 0
+        assert "--debug" not in capsys.readouterr().out
