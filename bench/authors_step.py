@@ -14,9 +14,17 @@ fairclust's networks so that both sides compute the same losses:
   critic at x10 learning rate and the inverse-decay schedule; NCHW tensors, glibc's
   default allocator behaviour.
 
-The critic is fairclust's M-way cross-entropy critic (SPEC 1.1; for M = 2 it equals the
-authors' sigmoid + BCE) so the two iterations are the same mathematics
+The critic is an M-way cross-entropy critic (SPEC 1.1; for M = 2 it equals the authors'
+sigmoid + BCE) so the two iterations are the same mathematics
 (tests/test_perf_equivalence.py checks losses and gradients agree).
+
+Everything the iteration computes is written out here, independently of fairclust: the
+Student-t head, the DEC target, the losses, the critic MLP, the gradient reversal layer,
+its coefficient ``c(t) = 2 / (1 + exp(-10 t / T)) - 1`` (SPEC 1.1) and the
+reparameterisation; a bug in fairclust's versions is caught, not mirrored. Shared with
+fairclust are only the encoder network (the same weights on both sides), the numbers of
+:class:`~fairclust.config.DFCConfig`, and the set-up (teachers' table, centres). The
+critic's weights are copied from fairclust's into the one here by ``state_dict``.
 
 Run (2 cores; CPU time of 1 thread is reported too, being robust on a shared machine)::
 
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import statistics
 import time
 
@@ -37,8 +46,43 @@ from torch import nn
 
 from fairclust.config import DFCConfig
 from fairclust.methods.dfc import DFCTrainer
-from fairclust.nn import Critic, grad_reverse, grl_coefficient, make_encoder, sample_z
+from fairclust.nn import make_encoder
 from fairclust.pretrain import soft_assign
+
+
+class AuthorsCritic(nn.Module):
+    """SPEC 1.1's critic: Linear K->32, ReLU, Dropout 0.5, Linear 32->32, ReLU, Dropout 0.5, Linear 32->M."""
+
+    def __init__(self, n_clusters: int, n_groups: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_clusters, 32), nn.ReLU(), nn.Dropout(0.5),
+                                 nn.Linear(32, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, n_groups))
+
+    def forward(self, q: torch.Tensor) -> torch.Tensor:
+        return self.net(q)
+
+
+class ReverseGradient(torch.autograd.Function):
+    """Identity forward; the gradient times ``-coeff`` backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, coeff: float) -> torch.Tensor:
+        ctx.coeff = coeff
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad * -ctx.coeff, None
+
+
+def reversal_coefficient(t: int, n_iters: int) -> float:
+    """SPEC 1.1: c(t) = 2 / (1 + exp(-10 t / T)) - 1."""
+    return 2.0 / (1.0 + math.exp(-10.0 * t / n_iters)) - 1.0
+
+
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, training: bool) -> torch.Tensor:
+    """z = mu + eps * exp(logvar / 2) in train mode, mu in eval mode."""
+    return mu + torch.randn_like(mu) * torch.exp(logvar / 2) if training else mu
 
 
 def authors_student_t(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -79,12 +123,13 @@ class AuthorsIteration:
         for (enc, c), xg in zip(self.teachers, xs):
             predicts.append(authors_student_t(enc(xg)[0], c, cfg.t_alpha))
         mu, logvar = self.encoder(torch.cat(xs, 0))
-        output = authors_student_t(sample_z(mu, logvar, self.encoder.training), self.centers, cfg.t_alpha)
+        output = authors_student_t(reparameterise(mu, logvar, self.encoder.training), self.centers, cfg.t_alpha)
         outs = [output[g * b:(g + 1) * b] for g in range(m)]
         l_c = sum(self.kl(o.log(), target_distribution(o).detach()) for o in outs) / m
         l_s = sum(self.mse(o @ o.t(), (p @ p.t()).detach()) for o, p in zip(outs, predicts)) / m
         g = torch.arange(m).repeat_interleave(b).to(output.device)
-        l_f = nn.functional.cross_entropy(self.critic(grad_reverse(output, grl_coefficient(t, cfg.n_iters))), g)
+        reversed_q = ReverseGradient.apply(output, reversal_coefficient(t, cfg.n_iters))
+        l_f = nn.functional.cross_entropy(self.critic(reversed_q), g)
         loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
         return {"loss": loss, "L_c": l_c, "L_s": l_s, "L_f": l_f}
 
@@ -145,9 +190,9 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
         rows = torch.from_numpy(np.flatnonzero(codes == g)).to(device)
         P[rows] = soft_assign(enc, c, X[rows], device, cfg.t_alpha).to(device)
     ours = DFCTrainer(copy.deepcopy(encoder), centers.cpu().numpy(), n_groups, cfg).to(device).train()
-    critic = Critic(n_clusters, n_groups).to(device)
-    ours.critic.load_state_dict(critic.state_dict())
-    theirs = AuthorsIteration(copy.deepcopy(encoder).train(), centers, copy.deepcopy(critic), teachers, cfg)
+    critic = AuthorsCritic(n_clusters, n_groups).to(device)
+    critic.load_state_dict(ours.critic.state_dict())  # the same weights, in the reference's own module
+    theirs = AuthorsIteration(copy.deepcopy(encoder).train(), centers, critic, teachers, cfg)
     if dtype != torch.float32:  # in place: the optimizers keep the same Parameter objects
         for mod in (ours, theirs.encoder, theirs.critic):
             mod.to(dtype)
@@ -156,7 +201,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
 
 
 def main(argv=None) -> None:
-    from fairclust.bench import tune_allocator
+    from fairclust.perf import tune_allocator
     from fairclust.utils import BalancedSampler
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -92,6 +92,16 @@ def test_fair_methods_are_deterministic(name, data):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("name", sorted(FAIR))
+def test_a_drawn_seed_is_recorded_and_repeats_the_run(name, data):
+    X, _, g = data
+    first = FAIR[name]().set_params(random_state=None).fit(X, sensitive_features=g)
+    assert isinstance(first.seed_, int) and first.seed_ >= 0
+    again = FAIR[name]().set_params(random_state=first.seed_).fit(X, sensitive_features=g)
+    assert again.seed_ == first.seed_
+    np.testing.assert_array_equal(again.labels_, first.labels_)
+
+
 @pytest.mark.parametrize("per", [(100, 100), (60, 170)])
 def test_scfc_reaches_its_exact_target_balance(per):
     X, _, g = blobs(per)

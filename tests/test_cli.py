@@ -145,3 +145,52 @@ def test_kmeans_method_and_explicit_n_clusters(npz, tmp_path):
     assert rec["method"] == "kmeans" and rec["n_clusters"] == 4
     assert len(np.unique(np.load(out / "labels.npy"))) == 4
     assert json.loads((out / "config.json").read_text())["estimator"]["pretrain_epochs"] == 1
+
+
+def test_default_seed_is_recorded(npz, tmp_path):
+    """Without --seed the run uses 2019 (the authors' seed) and its files say so."""
+    out = tmp_path / "km"
+    argv = [a for a in run_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans") if a != "--seed"]
+    argv.remove("0")
+    assert main(argv) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["seed"] == cfg["estimator"]["random_state"] == 2019
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 2019
+
+
+def test_new_training_flags_reach_the_model(npz, tmp_path):
+    """--lr and --latent-dim set the estimator's lr and latent_dim; --checkpoint-every 0 is accepted."""
+    out = tmp_path / "flags"
+    assert main(run_args(npz / "toy.npz", out, tmp_path / "cache", "--lr", "0.003", "--latent-dim", "5",
+                         "--checkpoint-every", "0")) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["estimator"]["lr"] == cfg["resolved"]["lr"] == 0.003
+    assert cfg["estimator"]["latent_dim"] == cfg["resolved"]["pretrain"]["latent_dim"] == 5
+    assert cfg["estimator"]["checkpoint_every"] == 0
+    assert DeepFairClustering.load(out / "model.pt").transform(np.load(npz / "toy.npz")["X"]).shape == (6 * N_PER, 5)
+
+
+def test_a_recipe_typo_fails_before_the_data_loads(tmp_path, capsys):
+    assert main(["run", "--dataset", str(tmp_path / "absent.npz"), "--recipe", "faithfull"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --recipe: invalid choice: 'faithfull'" in err and "absent.npz" not in err
+
+
+def test_table_loads_data_with_the_options_of_run(monkeypatch, tmp_path):
+    import fairclust.data
+    from fairclust.errors import FairclustError
+
+    seen = {}
+
+    def fake_load(name, **kwargs):
+        seen[name] = kwargs
+        raise FairclustError("stop here")  # the cell fails, the grid goes on
+
+    monkeypatch.setattr(fairclust.data, "load_dataset", fake_load)
+    assert main(["table", "--datasets", "a.csv,b.npz", "--methods", "kmeans", "--seeds", "1", "--out",
+                 str(tmp_path / "t"), "--data-dir", "D", "--limit", "5", "--weights", "random", "--image-size", "16",
+                 "--download", "--no-cache", "--quiet"]) == 0
+    for name in ("a.csv", "b.npz"):
+        assert seen[name] == {"data_dir": "D", "download": True, "limit": 5, "seed": 2019, "weights": "random",
+                              "image_size": 16, "verbose": False, "cache_dir": False}
+    assert "stop here" in (tmp_path / "t" / "table.md").read_text()

@@ -228,10 +228,14 @@ def test_cli_errors(tmp_path, capsys):
         (["--dataset", str(ok), "--n-clusters", "0"], r"argument --n-clusters: expected a positive integer, got 0"),
         (["--dataset", str(ok), "--n-clusters", "41"], r"n_clusters=41 is larger than the number of samples"),
         (["--dataset", str(ok)], r"has no labels; pass --n-clusters K"),
-        (["--dataset", str(ok), "--seed", "abc"], r"argument --seed: the seed must be a non-negative integer"),
-        (["--dataset", str(ok), "--seed", "-3"], r"the seed must be a non-negative integer, got -3"),
+        (["--dataset", str(ok), "--seed", "abc"], r"argument --seed: the seed must be an integer, got 'abc'"),
+        (["--dataset", str(ok), "--seed", "-3"], r"argument --seed: the seed must be non-negative, got -3"),
         (["--dataset", str(ok), "--n-clusters", "2", "--method", "magic"], r"unknown method 'magic'"),
-        (["--dataset", str(ok), "--n-clusters", "2", "--recipe", "fast"], r"unknown recipe 'fast'"),
+        (["--dataset", str(ok), "--n-clusters", "2", "--recipe", "fast"],
+         r"argument --recipe: invalid choice: 'fast' \(choose from '?default'?, '?faithful'?, '?paper'?\)"),
+        (["--dataset", str(ok), "--n-clusters", "2", "--fair-labels", "1"], r"argument --fair-labels: DELTA must be in"),
+        (["--dataset", str(ok), "--n-clusters", "2", "--checkpoint-every", "-1"],
+         r"argument --checkpoint-every: expected a non-negative integer, got -1"),
         (["--dataset", str(ok), "--n-clusters", "2", "--device", "tpu"], r"unknown device 'tpu'"),
         (["--dataset", str(ok), "--n-clusters", "2", "--bogus"], r"unrecognized arguments: --bogus"),
     ]
@@ -246,8 +250,16 @@ def test_cli_errors(tmp_path, capsys):
     assert main([]) == 2 and "error: the following arguments are required" in capsys.readouterr().err
 
 
-def test_cli_debug_shows_the_traceback(capsys):
+def test_cli_debug_shows_the_traceback(capsys, tmp_path):
     with pytest.raises(FairclustError, match="unknown dataset"):
         main(["--debug", "run", "--dataset", "nope", "--no-cache"])
     with pytest.raises(FairclustError, match="unknown dataset"):
         main(["run", "--dataset", "nope", "--no-cache", "--debug"])
+    # every command, nested ones too, takes --debug after its name, without listing it
+    with pytest.raises(FairclustError, match="unknown dataset"):
+        main(["table", "probe", "--dataset", "nope", "--out", "unused", "--debug"])
+    with pytest.raises(FairclustError, match="holds no metrics.json"):
+        main(["report", str(tmp_path), "--debug"])
+    for argv in (["run", "--help"], ["figure", "tsne", "--help"], ["bench", "step", "--help"]):
+        assert main(argv) == 0
+        assert "--debug" not in capsys.readouterr().out

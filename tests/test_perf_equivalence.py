@@ -3,9 +3,11 @@
 fairclust's ``DFCTrainer.step`` reads the frozen teachers' assignments from a table
 computed once, runs NHWC convolutions and batched (per-group) loss terms; the reference
 (bench/authors_step.py) runs the teachers at every step with autograd on, NCHW, per-group
-loops and the broadcast Student-t distance. Same networks, same inputs, same random
-draws, in float64: the losses, every parameter's gradient and the parameters after the Adam step
-must agree to float tolerance (float32 differs by BatchNorm-backward rounding only).
+loops and the broadcast Student-t distance, with its own critic, gradient reversal, GRL
+coefficient and reparameterisation (nothing of fairclust's but the encoder network). Same
+weights, same inputs, same random draws, in float64: the losses, every parameter's gradient
+and the parameters after the Adam step must agree to float tolerance (float32 differs by
+BatchNorm-backward rounding only).
 """
 
 import sys
@@ -40,7 +42,7 @@ def test_optimised_step_matches_authors_iteration(t):
         assert a.grad is not None and r.grad is not None
         scale = r.grad.abs().max().item() + 1e-6
         assert torch.allclose(a.grad, r.grad, rtol=1e-6, atol=1e-8 * scale), (a.shape, (a.grad - r.grad).abs().max())
-        assert torch.allclose(a.detach(), r.detach(), rtol=1e-6, atol=1e-8)  # after the same Adam step  # after the same Adam step
+        assert torch.allclose(a.detach(), r.detach(), rtol=1e-6, atol=1e-8)  # after the same Adam step
 
 
 def test_channels_last_encoder_keeps_values():

@@ -75,19 +75,69 @@ def interrupt_at(iteration: int, signum: int = signal.SIGINT):
     return callback
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _handlers() -> dict:
+    return {s: signal.getsignal(s) for s in SIGNALS}
+
+
+@pytest.fixture
+def handlers():
+    """Set SIGINT / SIGTERM handlers for one test, whatever the shell gave the process
+    (e.g. ``trap "" INT``), and put back the ones found after it."""
+    found = _handlers()
+
+    def set_(**by_name):
+        for name, h in by_name.items():
+            signal.signal(getattr(signal, name), h)
+
+    yield set_
+    for s, h in found.items():
+        signal.signal(s, h)
+
+
+def _python_default(signum, frame):  # a handler of the caller's own, to be found again after fit
+    raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_checkpoints_and_resume_gives_the_same_run(tmp_path, signum):
+def test_signal_checkpoints_and_resume_gives_the_same_run(tmp_path, signum, handlers):
+    handlers(SIGINT=signal.default_int_handler, SIGTERM=_python_default)
+    before = _handlers()
     reference = fit(tmp_path)
     ckpt = tmp_path / "ckpt.pt"
     with pytest.raises(TrainingInterrupted, match=r"interrupted after iteration 17 of 40; checkpoint written") as info:
         fit(tmp_path, checkpoint_path=ckpt, callbacks=[interrupt_at(17, signum)])
     assert info.value.signum == signum and ckpt.is_file()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert _handlers() == before  # handlers restored: exactly the ones found
     state = torch.load(ckpt, weights_only=True)
     assert state["format"] == FORMAT and state["iteration"] == 17
     resumed = fit(tmp_path, checkpoint_path=ckpt, resume=True)
     same_run(resumed, reference)
     assert not ckpt.exists()  # a finished fit removes its checkpoint
+    assert _handlers() == before
+
+
+def test_an_ignored_signal_stays_ignored(tmp_path, handlers):
+    """With SIGINT ignored (``nohup``, ``trap "" INT``), fit does not catch it: during training it
+    is still ignored, a SIGINT sent mid-run changes nothing, and SIGTERM is still caught."""
+    handlers(SIGINT=signal.SIG_IGN, SIGTERM=_python_default)
+    during = []
+
+    def look_and_poke(it, trainer):
+        if it == 5:
+            during.append(_handlers())
+            os.kill(os.getpid(), signal.SIGINT)
+
+    reference = fit(tmp_path)
+    ckpt = tmp_path / "ckpt.pt"
+    model = fit(tmp_path, checkpoint_path=ckpt, callbacks=[look_and_poke])  # runs to the end
+    assert during[0][signal.SIGINT] is signal.SIG_IGN
+    assert during[0][signal.SIGTERM] not in (_python_default, signal.SIG_IGN)  # fit's own handler
+    assert _handlers() == {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: _python_default}
+    same_run(model, reference)
+    assert not ckpt.exists()
 
 
 def test_resume_from_a_periodic_checkpoint_after_a_hard_stop(tmp_path):
@@ -105,7 +155,8 @@ def test_resume_from_a_periodic_checkpoint_after_a_hard_stop(tmp_path):
     same_run(fit(tmp_path, checkpoint_path=ckpt, resume=True), reference)
 
 
-def test_checkpoint_of_another_run_is_refused(tmp_path):
+def test_checkpoint_of_another_run_is_refused(tmp_path, handlers):
+    handlers(SIGINT=signal.default_int_handler)  # caught by fit even where the shell ignores it
     ckpt = tmp_path / "ckpt.pt"
     with pytest.raises(TrainingInterrupted):
         fit(tmp_path, checkpoint_path=ckpt, callbacks=[interrupt_at(5)])

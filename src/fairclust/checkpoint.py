@@ -172,20 +172,27 @@ class Checkpointer:
     @contextlib.contextmanager
     def catch_signals(self) -> Iterator[None]:
         """While active, SIGINT / SIGTERM only set a flag (acted upon by :meth:`after_iteration`);
-        a second signal gets the previous handler (e.g. Ctrl-C twice stops at once)."""
+        a second signal gets the previous handler (e.g. Ctrl-C twice stops at once).
+
+        A signal the process ignores (``SIG_IGN``: ``nohup``, a shell's ``trap "" INT``, a
+        background job) is not caught, so it stays ignored; nor is one whose handler was set
+        outside Python (``getsignal`` gives ``None``: it could not be put back). On exit every
+        handler is the one found on entry.
+        """
         if self.path is None or threading.current_thread() is not threading.main_thread():
             yield
             return
         previous = {s: signal.getsignal(s) for s in SIGNALS}
+        caught = [s for s in SIGNALS if previous[s] not in (signal.SIG_IGN, None)]
 
         def handler(signum, frame):
             self.signum = signum
             signal.signal(signum, previous[signum])
 
-        for s in SIGNALS:
+        for s in caught:
             signal.signal(s, handler)
         try:
             yield
         finally:
-            for s in SIGNALS:
+            for s in caught:
                 signal.signal(s, previous[s])

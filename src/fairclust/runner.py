@@ -40,7 +40,7 @@ def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
     return metrics.report(labels, sensitive_features=ds.sensitive, labels_true=ds.y, n_clusters=n_clusters)
 
 
-def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int = 2019,
+def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int | None = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
                save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None) -> dict:
     """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
@@ -58,6 +58,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     t0 = time.perf_counter()
     est.fit(ds.X, ds.y, sensitive_features=ds.sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
     seconds = time.perf_counter() - t0
+    seed = getattr(est, "seed_", seed)  # the seed used: drawn by the estimator when ``seed`` is None
     labels = np.asarray(est.labels_, dtype=np.int64)
     t1 = time.perf_counter()
     rep = evaluate(ds, labels, n_clusters)
@@ -67,7 +68,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "method": method,
         "n_samples": ds.n_samples,
         "n_clusters": int(n_clusters),
-        "seed": int(seed),
+        "seed": None if seed is None else int(seed),
         "accuracy": rep.get("accuracy"),
         "nmi": rep.get("nmi"),
         "nmi_normalisation": "arithmetic",
@@ -89,7 +90,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         record["fair_labels"] = est.fair_labels_info_
     if out is not None and distributed.is_main():  # under torchrun only rank 0 writes
         out = Path(out)
-        config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": int(seed),
+        config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": record["seed"],
                   "options": options, "estimator": est.get_params(), "resolved": getattr(est, "config_", None)}
         write_json(out / "config.json", config)
         atomic_save(out / "labels.npy", lambda fh: np.save(fh, labels))

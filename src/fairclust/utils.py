@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -47,21 +48,20 @@ def use_deterministic_algorithms() -> None:
     torch.backends.cudnn.deterministic = True
 
 
-def check_seed(seed: Any) -> int:
-    """A seed is a non-negative integer (``None`` draws one and returns it)."""
+def check_seed(seed: Any, name: str = "random_state") -> int:
+    """A seed is a non-negative integer or its decimal text (``None`` draws one and returns it).
+
+    ``name`` is what an error message calls it (the command line says "the seed").
+    """
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**31))
+    if isinstance(seed, str) and re.fullmatch(r"\s*-?\d+\s*", seed):
+        seed = int(seed)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        try:
-            if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
-                seed = int(seed)
-            else:
-                raise ValueError
-        except ValueError:
-            raise FairclustError(f"random_state must be an integer, got {seed!r}; pass e.g. --seed 0") from None
+        raise FairclustError(f"{name} must be an integer, got {seed!r}; pass e.g. --seed 0")
     seed = int(seed)
     if seed < 0:
-        raise FairclustError(f"random_state must be non-negative, got {seed}; pass e.g. --seed 0")
+        raise FairclustError(f"{name} must be non-negative, got {seed}; pass e.g. --seed 0")
     return seed
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from . import Dataset
+from .registry import Dataset
 
 
 def _npz_problem(path: Path, exc: Exception) -> str:

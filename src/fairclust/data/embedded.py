@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from ..errors import DataFileError
-from . import Dataset, register
+from .registry import Dataset, register
 
 
 def upsample(images: np.ndarray, size: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from . import Dataset
+from .registry import Dataset
 
 CSV_FORMAT = "a CSV with rows 'path,group[,label]' (paths relative to the CSV's folder)"
 
@@ -89,7 +89,7 @@ def load_csv(path: Path, *, image_size: int | None = None, weights=None, downloa
 
     With ``limit``, only the images that ``limit_per_group`` keeps are read.
     """
-    from . import limit_indices
+    from .registry import limit_indices
     from .features import resnet50_features
 
     paths, groups, labels = read_csv(Path(path))

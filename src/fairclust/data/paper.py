@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from . import Dataset, register
+from .registry import Dataset, register
 from .embedded import pad_to, reversed_pair, source_pair, upsample
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)"
@@ -255,7 +255,7 @@ class ImageIndex:
 
     def to_dataset(self, *, limit: int | None = None, seed: int = 0, **feature_options) -> Dataset:
         """ResNet-50 features of the images (only of the ``limit`` per group that ``--limit`` keeps)."""
-        from . import limit_indices
+        from .registry import limit_indices
         from .features import resnet50_features
 
         idx = np.arange(len(self.paths)) if limit is None else limit_indices(self.sensitive, limit, seed)

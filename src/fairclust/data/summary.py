@@ -1,4 +1,4 @@
-"""``fairclust datasets``: the paper's Table 1, computed from the data sets it can find.
+"""The paper's Table 1 (``fairclust datasets``), computed from the data sets it can find.
 
 Columns: type, number of instances, classes, dimension DFC sees, sensitive attribute,
 group sizes, attainable Balance (``min_g |X_g| / max_g |X_g|``) and the maximum Entropy
@@ -9,8 +9,6 @@ file lists, without extracting features; their dimension is ResNet-50's feature 
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 
 import numpy as np
@@ -78,24 +76,3 @@ def format_table(rows: list[dict]) -> str:
         lines.append(f"| {r['dataset']} | {r['type']} | {r['n_samples']:,} | {r['n_classes'] or '-'} | "
                      f"{r['dimension']} | {r['sensitive_attribute']} | {sizes} | {r['balance_max']:.4f} | {ent} |")
     return "\n".join(lines)
-
-
-def cmd_datasets(args: argparse.Namespace) -> int:
-    rows, missing = table1(args.data_dir, seed=args.seed)
-    if args.json:
-        print(json.dumps({"datasets": rows, "not_found": missing}, indent=2))
-        return 0
-    print(format_table(rows))
-    for name, why in missing.items():
-        print(f"{name}: not found ({why})")
-    return 0
-
-
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("datasets", help="print the paper's Table 1 for every data set found")
-    p.add_argument("--data-dir", default=None, help="where the paper's data set files are (default $FAIRCLUST_DATA "
-                                                    "or ./data)")
-    p.add_argument("--seed", type=int, default=2019, help="seed of MTFL's sample (default 2019)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_datasets)

@@ -28,12 +28,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .. import metrics, runner
-from ..cli import method_options
 from ..errors import FairclustError
-from ..methods import METHODS
 from ..pretrain import kmeans
-from .common import (add_model_arg, column, dfc_model, fmt, group_codes, metric_columns, new_figure, read_csv,
-                     save_figure, setup, write_csv)
+from .common import column, dfc_model, group_codes, metric_columns, new_figure, read_csv, save_figure, write_csv
 from .table import ROW_NAMES
 
 
@@ -147,23 +144,3 @@ def plot(csv_path: Path, out: Path, *, dataset: str, keep_figures: bool = False)
     if keep_figures:
         result["figures"] = [fig]
     return result
-
-
-def cmd(args) -> int:
-    ds, out = setup(args)
-    compare = tuple(m.strip() for m in args.compare.split(",") if m.strip())
-    unknown = [m for m in compare if m not in METHODS]
-    if unknown:
-        raise FairclustError(f"--compare: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
-    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, compare=compare,
-              model_path=args.model)
-    for r in res["rows"]:
-        print(f"{r['method']:<36} Acc {fmt(r['accuracy'])}  NMI {fmt(r['nmi'])}  Balance {fmt(r['balance'])}")
-    print(f"files: {', '.join(str(p) for p in res['csv'] + res['png'])}")
-    return 0
-
-
-def add_args(p) -> None:
-    p.add_argument("--compare", default="", help="more methods shown beside DFC, e.g. scfc,spfc (default none)")
-    add_model_arg(p)
-    p.set_defaults(func=cmd)

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import _positive_int, method_options
-from ..errors import FairclustError
 from ..utils import progress
-from .common import fit_dfc, fmt, metric_columns, new_figure, read_csv, save_figure, setup, write_csv
+from .common import fit_dfc, metric_columns, new_figure, read_csv, save_figure, write_csv
 
 # sweep -> (plotted metric, its name, panel title, a second metric drawn dashed for context)
 SWEEPS = {"alpha_f": ("balance", "Balance", "(a) alpha_f swept, alpha_s = 0", ("mnce", "MNCE")),
@@ -90,34 +88,3 @@ def plot(csv_path: Path, runs_path: Path, out: Path, *, dataset: str, keep_figur
     if keep_figures:
         result["figures"] = [fig]
     return result
-
-
-def _floats(text: str, flag: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise FairclustError(f"{flag} must be comma-separated numbers, got {text!r}") from None
-    if not vals or min(vals) < 0:
-        raise FairclustError(f"{flag} must list non-negative weights, got {text!r}")
-    return vals
-
-
-def cmd(args) -> int:
-    af = _floats(args.alpha_f_values, "--alpha-f-values")
-    a_s = _floats(args.alpha_s_values, "--alpha-s-values")
-    ds, out = setup(args)
-    seeds = [args.seed + i for i in range(args.seeds)]
-    res = run(ds, method_options(args), out, seeds=seeds, alpha_f_values=af, alpha_s_values=a_s,
-              n_clusters=args.n_clusters)
-    for r in res["rows"]:
-        print(f"{r['sweep']} = {r['value']:<6g} Acc {fmt(r['accuracy_mean'])} NMI {fmt(r['nmi_mean'])} "
-              f"+- {fmt(r['nmi_std'])}  Balance {fmt(r['balance_mean'])} +- {fmt(r['balance_std'])}")
-    print(f"files: {', '.join(str(p) for p in res['csv'] + res['png'])}")
-    return 0
-
-
-def add_args(p) -> None:
-    p.add_argument("--alpha-f-values", default="0,0.1,1,10", help="alpha_f values, alpha_s = 0 (default 0,0.1,1,10)")
-    p.add_argument("--alpha-s-values", default="0,0.1,1,10", help="alpha_s values, alpha_f = 1 (default 0,0.1,1,10)")
-    p.add_argument("--seeds", type=_positive_int, default=2, help="seeds per point: --seed, --seed+1, ... (default 2)")
-    p.set_defaults(func=cmd)

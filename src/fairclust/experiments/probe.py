@@ -24,13 +24,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..cli import _positive_int, method_options
 from ..errors import FairclustError
 from ..methods import make_method
 from ..methods._features import pretrained_features
 from ..nn import make_encoder
 from ..utils import atomic_write_bytes, gather, progress, resolve_device
-from .common import add_model_arg, dfc_model, fmt, group_codes, metric_columns, setup, write_csv
+from .common import dfc_model, fmt, group_codes, metric_columns, write_csv
 
 
 class GroupClassifier(nn.Module):
@@ -143,30 +142,3 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
            f"Balance {fmt(dfc['balance'])} of {fmt(dfc['balance_max'])}, I(C;G) {fmt(dfc['I_C_G'], 4)} nats.", ""]
     atomic_write_bytes(out / "probe.md", "\n".join(md).encode())
     return {"rows": rows, "csv": [out / "probe.csv"], "md": out / "probe.md", "markdown": "\n".join(md)}
-
-
-def cmd(args) -> int:
-    ds, out = setup(args)
-    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, epochs=args.probe_epochs,
-              test_size=args.test_size, model_path=args.model)
-    print(res["markdown"])
-    print(f"files: {res['md']}, {res['csv'][0]}")
-    return 0
-
-
-def add_args(p) -> None:
-    p.add_argument("--probe-epochs", type=_positive_int, default=5,
-                   help="epochs of the supervised (unfair) group classifier (default 5)")
-    p.add_argument("--test-size", type=float, default=0.3, help="held-out share (default 0.3)")
-    add_model_arg(p)
-    p.set_defaults(func=cmd)
-
-
-def add_parser(table_modes) -> None:
-    """``fairclust table probe``: a mode of ``fairclust table`` (its sub-parsers object)."""
-    from .common import add_common_args
-
-    p = table_modes.add_parser("probe", help="Table 4: accuracy of classifiers predicting the group (unfair vs fair)",
-                               description=__doc__.split("\n\n")[0])
-    add_common_args(p)
-    add_args(p)

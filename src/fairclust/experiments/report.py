@@ -8,7 +8,6 @@ long ones cut, with the row count), every Markdown file (as text) and the run's
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
@@ -124,17 +123,3 @@ def write(directory: str | Path, out: str | Path | None = None) -> Path:
     path = Path(out) if out else Path(directory) / "report.html"
     atomic_write_bytes(path, page.encode("utf-8"))
     return path
-
-
-def cmd(args: argparse.Namespace) -> int:
-    path = write(args.dir, args.out)
-    print(f"report written to {path} ({path.stat().st_size / 1024:.0f} KiB, self-contained)")
-    return 0
-
-
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("report", help="one self-contained HTML page of a run directory's metrics and figures")
-    p.add_argument("dir", help="a directory written by fairclust run / figure / table")
-    p.add_argument("--out", default=None, help="HTML file to write (default DIR/report.html)")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd)

@@ -11,23 +11,20 @@ Entropy per group; mean +- std over seeds; best in bold, second best underlined;
 per method), ``table.csv`` (one row per data set and method) and ``table.png`` (accuracy
 against Balance, one panel per data set).
 
-The command is ``fairclust table --datasets A,B --methods all|m1,m2 --seeds N --out DIR``;
-other tables are sub-modes: :func:`add_parser` returns the sub-parsers object, to which
-e.g. ``fairclust table probe`` adds its own parser.
+The command is ``fairclust table --datasets A,B --methods all|m1,m2 --seeds N --out DIR``
+(:mod:`fairclust.cli.table`, which also holds the other tables, e.g. ``fairclust table probe``).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .. import runner
 from ..errors import FairclustError
@@ -55,9 +52,12 @@ def parse_methods(text: str) -> list[str]:
 
 
 def run_grid(datasets: Iterable[str], methods: list[str], seeds: list[int], out: Path, *,
-             options: dict[str, Any] | None = None, n_clusters: int | None = None,
+             options: dict[str, Any] | Callable[[str], dict[str, Any]] | None = None, n_clusters: int | None = None,
              load: Any = None, echo: Any = print) -> list[dict]:
-    """Run every cell not yet in ``out/cells.jsonl``; return all cells' records (old and new)."""
+    """Run every cell not yet in ``out/cells.jsonl``; return all cells' records (old and new).
+
+    ``options``: the methods' options, or a function of the data set's name giving them.
+    """
     if load is None:
         from ..data import load_dataset as load
     done = read_cells(out / CELLS)
@@ -71,8 +71,9 @@ def run_grid(datasets: Iterable[str], methods: list[str], seeds: list[int], out:
                 t0 = time.perf_counter()
                 try:
                     ds = ds if ds is not None else load(name)
+                    opts = options(name) if callable(options) else options
                     rec = runner.public(runner.run_method(ds, method, n_clusters=n_clusters, seed=seed,
-                                                          options=options, save_model=False))
+                                                          options=opts, save_model=False))
                     rec.pop("information", None)
                     rec["dataset"] = name
                 except Exception as exc:  # one failed cell is reported, not fatal
@@ -251,50 +252,3 @@ def write_table(cells: list[dict], out: Path, seeds: list[int] | None = None) ->
     atomic_write_bytes(out / "table.csv", to_csv(rows).encode("utf-8"))
     figure(rows, out / "table.png")
     return md
-
-
-# ----------------------------------------------------------------------------- CLI
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """``fairclust table`` (the grid); returns its sub-parsers so other tables add modes."""
-    from ..cli import _positive_int, add_method_args
-
-    p = subparsers.add_parser("table", help="the paper's comparison table: methods x data sets x seeds",
-                              description="Run every method on every data set for several seeds; write "
-                                          "table.md and table.csv. Other tables: `fairclust table MODE --help`.")
-    p.add_argument("--datasets", default=None, help="comma-separated data set names or .npz paths")
-    p.add_argument("--methods", default="all", help="'all' (default) or comma-separated method names")
-    p.add_argument("--seeds", type=_positive_int, default=3, help="seeds per cell: --seed, --seed+1, ... (default 3)")
-    p.add_argument("--out", default=None, help="output directory (table.md, table.csv, table.png, cells.jsonl)")
-    p.add_argument("--data-dir", default=None, help="where the paper's data set files are")
-    p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per group (seeded)")
-    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
-    p.add_argument("--resume", action="store_true", help="keep the cells already in --out and run the rest")
-    add_method_args(p)  # --pretrain-epochs, --teacher-epochs, --dec-iters included
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_table)
-    return p.add_subparsers(dest="table_mode", metavar="MODE", title="other tables")
-
-
-def cmd_table(args: argparse.Namespace) -> int:
-    from ..cli import method_options
-    from ..data import load_dataset
-
-    if not args.datasets or not args.out:
-        raise FairclustError("fairclust table needs --datasets A,B and --out DIR")
-    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    methods = parse_methods(args.methods)
-    seeds = [args.seed + i for i in range(args.seeds)]
-    out = runner.prepare_out_dir(args.out, overwrite=args.overwrite, resume=args.resume)
-    if args.overwrite and not args.resume:
-        (out / CELLS).unlink(missing_ok=True)
-
-    def load(name: str):
-        return load_dataset(name, data_dir=args.data_dir, limit=args.limit, seed=args.seed)
-
-    options = method_options(args)
-    with threadpool_limits(args.threads):  # --threads bounds BLAS (numpy, scikit-learn) as well as torch
-        cells = run_grid(datasets, methods, seeds, out, options=options, n_clusters=args.n_clusters, load=load)
-    wanted = set(datasets) & {c["dataset"] for c in cells}
-    print(write_table([c for c in cells if c["dataset"] in wanted and c["method"] in methods], out, seeds))
-    print(f"Files in {out}/ (table.md, table.csv, table.png, cells.jsonl)")
-    return 0

@@ -4,7 +4,9 @@ A fixed, group-stratified subsample is embedded (``mu``, encoder in eval mode) t
 with the K centres at each snapshot: the start (the pretrained shared encoder and the
 k-means centres DFC starts from), points in the middle, and the end. Points are coloured
 by group, centres marked with black crosses. Each snapshot also gets the paper's metrics
-and the Section 4.3 quantities of the labels the model would give *all* samples then.
+and the Section 4.3 quantities of the labels the model would give *all* samples then (the
+argmax of q; at the end, the fitted model's ``labels_``, which are fair labels with
+``--fair-labels``: the numbers of ``metrics.json``).
 
 Files: ``tsne.csv`` (2-D coordinates: one row per point and centre per snapshot),
 ``tsne_metrics.csv`` (one row per snapshot), ``tsne_iterNNNNN.png`` (one panel each) and
@@ -21,13 +23,12 @@ import numpy as np
 import torch
 
 from ..cache import StageCache
-from ..cli import _positive_int, method_options
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .common import (GROUP_COLORS, column, fit_dfc, fmt, group_codes, group_names, metric_columns, new_figure,
-                     read_csv, save_figure, setup, write_csv)
+                     read_csv, save_figure, write_csv)
 
 
 def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
@@ -109,7 +110,8 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
         Z = m.transform(ds.X[idx])
         C = m.cluster_centers_
         xy = tsne_2d(np.concatenate([Z, C]), seed)
-        labels_all = m.predict(ds.X)
+        # the end is the fitted model: its labels_ (fair labels when asked for), as in metrics.json
+        labels_all = model.labels_ if it == n_iters else m.predict(ds.X)
         summary.append({"iteration": it, "n_iters": n_iters, **metric_columns(ds, labels_all, model.n_clusters)})
         for j, i in enumerate(idx):
             points.append({"iteration": it, "kind": "sample", "index": int(i), "group_code": int(codes[i]),
@@ -165,24 +167,3 @@ def plot(csv_path: Path, metrics_path: Path, out: Path, names: list[str], *, dat
     if keep_figures:
         result["figures"] = figures
     return result
-
-
-def cmd(args) -> int:
-    ds, out = setup(args)
-    try:
-        snaps = [int(v) for v in args.snapshots.split(",")] if args.snapshots else None
-    except ValueError:
-        raise FairclustError(f"--snapshots must be comma-separated iterations, got {args.snapshots!r}") from None
-    res = run(ds, method_options(args), out, seed=args.seed, n_clusters=args.n_clusters, n_points=args.points,
-              snapshots=snaps)
-    print(f"t-SNE at iterations {', '.join(map(str, res['iterations']))}: " + ", ".join(p.name for p in res["png"]))
-    print(f"coordinates in {res['csv'][0]}, metrics per snapshot in {res['csv'][1]}")
-    return 0
-
-
-def add_args(p) -> None:
-    p.add_argument("--points", type=_positive_int, default=1000,
-                   help="samples shown (group-stratified, seeded; default 1000)")
-    p.add_argument("--snapshots", default=None,
-                   help="comma-separated iterations to show (default: 0, T/3, 2T/3, T); 0 = before training")
-    p.set_defaults(func=cmd)

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from ..errors import FairclustError, FairclustTypeError
 from ..metrics import factorize
+from ..utils import check_seed
 
 
 def check_X(X: Any, *, name: str = "X", min_samples: int = 2) -> np.ndarray:
@@ -120,7 +121,8 @@ class EmbeddingMixin(TransformerMixin):
 
 
 class FairClusterMixin(ClusterMixin, BaseEstimator):
-    """Shared scikit-learn layer: validates ``fit`` inputs and records what was seen."""
+    """Shared scikit-learn layer: validates ``fit`` inputs and records what was seen
+    (``n_features_in_``, ``input_shape_``, ``groups_``, and ``seed_``: the seed used)."""
 
     def _validate_fit(self, X: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray]:
         X = check_X(X)
@@ -131,6 +133,12 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         self.input_shape_ = tuple(int(v) for v in X.shape[1:])
         self.groups_ = groups
         return X, codes
+
+    def _fit_seed(self) -> int:
+        """The seed of this fit: ``random_state``, or one drawn when it is ``None``; kept as ``seed_``
+        so that a run with a drawn seed can be repeated (``random_state=model.seed_``)."""
+        self.seed_ = check_seed(self.random_state)
+        return self.seed_
 
     def _fit_scaler(self, X: np.ndarray) -> np.ndarray:
         """``X`` as the networks see it; feature vectors are standardised, images kept.

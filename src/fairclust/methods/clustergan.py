@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..nn import make_decoder, make_encoder
 from ..pretrain import recon_kind
-from ..utils import check_seed, gather, progress, resolve_device, seed_everything
+from ..utils import gather, progress, resolve_device, seed_everything
 from ._features import store_params
 from .base import FairClusterMixin
 
@@ -60,7 +60,7 @@ class ClusterGAN(FairClusterMixin):
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ClusterGAN":
         X, _ = self._validate_fit(X, sensitive_features)
         X = self._fit_scaler(X)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         seed_everything(seed)
         device = resolve_device(self.device)
         shape, k, dn = tuple(X.shape[1:]), self.n_clusters, int(self.latent_dim)

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
 
 from ..pretrain import embed, kmeans
-from ..utils import check_seed, gather, progress, resolve_device
+from ..utils import gather, progress, resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 
 
@@ -84,7 +84,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepAdaptiveClustering":
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         device = resolve_device(self.device)
         encoder, X = pretrained_encoder(self, X, codes, seed)
         km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)

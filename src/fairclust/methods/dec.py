@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..config import resolve
 from ..pretrain import soft_assign, train_dec
-from ..utils import check_seed, resolve_device
+from ..utils import resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 
 
@@ -39,7 +39,7 @@ class DECAE(FeatureClusterMixin):
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DECAE":
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         cfg = resolve(self.recipe, pretrain_epochs=self.pretrain_epochs, latent_dim=self.latent_dim,
                       dec_iters=self.dec_iters)
         self.encoder_, X = pretrained_encoder(self, X, codes, seed)

@@ -24,7 +24,6 @@ from scipy.optimize import linprog
 
 from ..errors import FairclustError
 from ..pretrain import kmeans
-from ..utils import check_seed
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 
@@ -119,7 +118,7 @@ class FairAssignment(FeatureClusterMixin):
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairAssignment":
         delta = check_delta(self.delta)
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         Z = self._fit_features(X, codes, seed)
         km = kmeans(Z, self.n_clusters, self.n_init, seed)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)

@@ -23,7 +23,6 @@ from sklearn.cluster import kmeans_plusplus
 
 from ..errors import FairclustError
 from ..pretrain import kmeans
-from ..utils import check_seed
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 
@@ -123,7 +122,7 @@ class VariationalFairClustering(FeatureClusterMixin):
         if self.init not in ("kmeans", "kmeans++"):
             raise FairclustError(f"init={self.init!r} is not known; choose 'kmeans' or 'kmeans++'")
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
         k = self.n_clusters
         if self.init == "kmeans":

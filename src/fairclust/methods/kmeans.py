@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from ..pretrain import kmeans
-from ..utils import check_seed
 from ._features import FeatureClusterMixin, store_params
 
 
@@ -28,7 +27,7 @@ class KMeansAE(FeatureClusterMixin):
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "KMeansAE":
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         Z = self._fit_features(X, codes, seed)
         km = kmeans(Z, self.n_clusters, self.n_init, seed)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)

@@ -28,7 +28,6 @@ from scipy import sparse
 from sklearn.cluster import KMeans
 
 from ..errors import FairclustError
-from ..utils import check_seed
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 
@@ -191,7 +190,7 @@ class ScalableFairletClustering(FeatureClusterMixin):
         q = q_min if self.q is None else int(self.q)
         if q < q_min:
             raise FairclustError(f"q={q} is below the group-size ratio; use q >= {q_min}")
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
         levels = shifted_quadtree(Z, np.random.default_rng(seed))
         fairlet = fairlet_decomposition(levels, codes, q)

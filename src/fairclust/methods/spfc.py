@@ -23,7 +23,6 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
 from ..errors import FairclustError
-from ..utils import check_seed
 from ._features import FeatureClusterMixin, store_params
 
 
@@ -127,7 +126,7 @@ class FairSpectralClustering(FeatureClusterMixin):
             raise FairclustError(f"spfc needs more than 5 x n_clusters samples, got {n}; lower n_clusters")
         if self.graph not in ("groups", "knn"):
             raise FairclustError(f"graph={self.graph!r} is not known; choose 'groups' or 'knn'")
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
         L = knn_laplacian(Z, int(self.n_neighbors), codes if self.graph == "groups" else None)
         self.eigenvalues_, H = fair_spectral_embedding(L, codes, self.n_clusters, seed, self.tol, self.maxiter)

@@ -1,4 +1,4 @@
-"""Throughput of one DFC training iteration: ``fairclust bench step``.
+"""Throughput of one DFC training iteration (what ``fairclust bench step`` prints).
 
 The iteration timed is exactly :meth:`fairclust.methods.dfc.DFCTrainer.step` with the
 SPEC section 1.1 networks on ``1 x 32 x 32`` inputs, ``n_groups x batch_size`` images and
@@ -7,14 +7,13 @@ batch and gathering its samples and their (precomputed) teacher assignments. Dat
 random; the cost does not depend on the values.
 
 Timing: ``warmup`` untimed iterations, then the median of ``repeats`` timed ones
-(CUDA is synchronised around each). The last line printed with ``--json`` is one JSON
-object with ``ms_per_iter``, ``img_per_s`` and the peak memory.
+(CUDA is synchronised around each). :func:`bench_step` returns one record with
+``ms_per_iter``, ``img_per_s`` and the peak memory; the command (:mod:`fairclust.cli.bench`)
+prints it as JSON.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import resource
@@ -30,8 +29,9 @@ from .config import DFCConfig
 from .perf import tune_allocator
 from .utils import BalancedSampler, resolve_device
 
-__all__ = ["tune_allocator", "StepProblem", "make_problem", "time_ms", "sgemm_gflops", "step_flops",
+__all__ = ["StepProblem", "make_problem", "time_ms", "sgemm_gflops", "step_flops",
            "peak_memory_mb", "bench_step"]
+
 
 @dataclass
 class StepProblem:
@@ -174,44 +174,3 @@ def bench_step(batch_size: int, device: str | None = None, *, n_groups: int = 2,
             rec.update({"sgemm_gflop_per_cpu_s": gflops_cpu, "achieved_gflop_per_cpu_s": gflop / cpu_s,
                         "fraction_of_sgemm_peak_cpu": gflop / cpu_s / gflops_cpu})
     return rec
-
-
-# ----------------------------------------------------------------------------- CLI
-def cmd_bench_step(args: argparse.Namespace) -> int:
-    rec = bench_step(args.batch_size, args.device, n_groups=args.groups, n_clusters=args.n_clusters,
-                     warmup=args.warmup, repeats=args.repeats, peak=not args.no_peak)
-    if not args.json:
-        print(f"DFC iteration, {rec['n_groups']} groups x {rec['batch_size']} images, K={rec['n_clusters']}, "
-              f"{rec['device']} ({rec['threads']} threads): {rec['ms_per_iter']:.1f} ms/iter "
-              f"(median of {rec['repeats']}), {rec['img_per_s']:.0f} img/s, "
-              f"peak memory {rec['peak_memory_mb']:.0f} MiB ({rec['peak_memory_kind']})")
-        if "sgemm_gflop_per_s" in rec:
-            print(f"{rec['gflop_per_iter']:.1f} GFLOP/iter at {rec['achieved_gflop_per_s']:.1f} GFLOP/s = "
-                  f"{100 * rec['fraction_of_sgemm_peak']:.0f}% of the measured sgemm rate "
-                  f"({rec['sgemm_gflop_per_s']:.1f} GFLOP/s)")
-        if "fraction_of_sgemm_peak_cpu" in rec:
-            print(f"per CPU second: {rec['achieved_gflop_per_cpu_s']:.1f} of {rec['sgemm_gflop_per_cpu_s']:.1f} "
-                  f"GFLOP/s = {100 * rec['fraction_of_sgemm_peak_cpu']:.0f}% (CPU time {rec['cpu_ms_per_iter']:.0f} ms/iter,"
-                  f" load average {rec['load_average']:.1f})")
-    print(json.dumps(rec))
-    return 0
-
-
-def add_parser(subparsers) -> None:
-    from .cli import _positive_int
-
-    p = subparsers.add_parser("bench", help="time parts of fairclust (bench step: one DFC training iteration)")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    sub = p.add_subparsers(dest="bench", required=True)
-    s = sub.add_parser("step", help="time one DFC training iteration (3 warm-ups, median of 10)")
-    s.add_argument("--batch-size", type=_positive_int, default=512, help="images per group per batch (default 512)")
-    s.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
-    s.add_argument("--groups", type=_positive_int, default=2, help="number of groups M (default 2)")
-    s.add_argument("--n-clusters", type=_positive_int, default=10, help="K (default 10)")
-    s.add_argument("--warmup", type=int, default=3, help="untimed iterations (default 3)")
-    s.add_argument("--repeats", type=_positive_int, default=10, help="timed iterations, median reported (default 10)")
-    s.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (default: all cores)")
-    s.add_argument("--no-peak", action="store_true", help="skip the FLOP count and the sgemm peak measurement")
-    s.add_argument("--json", action="store_true", help="print only the JSON record")
-    s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    s.set_defaults(func=cmd_bench_step)

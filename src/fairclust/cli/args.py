@@ -1,0 +1,176 @@
+"""What the commands share: argument groups, their validators, and reading them back.
+
+Validators are argparse types: each turns one argument's text into its value or raises
+:class:`argparse.ArgumentTypeError` (printed as ``error: argument --x: ...``). Where the
+library checks the same rule (:func:`fairclust.utils.check_seed`,
+:func:`fairclust.methods.falg.check_delta`) the type wraps that check
+(:func:`from_check`), so a rule and its message live in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import runner
+from ..config import RECIPES
+from ..errors import FairclustError
+from ..methods.falg import check_delta
+from ..paper_settings import paper_overrides
+from ..utils import check_seed
+
+
+# ----------------------------------------------------------------------------- validators
+def from_check(check: Callable[..., Any], **kwargs: Any) -> Callable[[str], Any]:
+    """An argparse type from a library check ``check(text, **kwargs)`` that raises FairclustError."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check(text, **kwargs)
+        except FairclustError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = check.__name__
+    return parse
+
+
+def _integer(text: str, minimum: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    return _integer(text, 0, "a non-negative integer")
+
+
+seed = from_check(check_seed, name="the seed")
+delta = from_check(check_delta, name="DELTA", example="--fair-labels 0.05")
+
+
+# ----------------------------------------------------------------------------- data
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    """How data sets are found and read (every command that loads one)."""
+    p.add_argument("--data-dir", default=None, help="where the paper's data set files are")
+    p.add_argument("--download", action="store_true", help="allow downloading missing data set files")
+    p.add_argument("--limit", type=positive_int, default=None, help="at most N samples per group (seeded)")
+    p.add_argument("--weights", default=None, help="ResNet-50 weights for image files (MTFL, Office-31, .csv): "
+                   "IMAGENET1K_V1 (default, torchvision's cache), IMAGENET1K_V2, a .pth path, or random")
+    p.add_argument("--image-size", type=positive_int, default=None,
+                   help="for a .csv image folder: resize images to SxS for the conv encoder instead of ResNet-50")
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    """``--dataset`` and :func:`add_data_options`."""
+    p.add_argument("--dataset", required=True, help="registered name (see `fairclust datasets`) or a .npz path")
+    add_data_options(p)
+
+
+def load_data(args: argparse.Namespace, name: str | None = None):
+    """The data set ``name`` (default ``--dataset``) as the data options say."""
+    from ..data import load_dataset
+
+    return load_dataset(args.dataset if name is None else name, data_dir=args.data_dir, download=args.download,
+                        limit=args.limit, seed=args.seed, weights=args.weights, image_size=args.image_size,
+                        verbose=not args.quiet, cache_dir=False if args.no_cache else args.cache_dir)
+
+
+# ----------------------------------------------------------------------------- method
+def add_method_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n-clusters", type=positive_int, default=None,
+                   help="K (default: the number of classes when labels exist)")
+    p.add_argument("--seed", type=seed, default=2019, help="random seed (default 2019, the authors')")
+    p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
+                   help="hyper-parameter recipe: default (CPU sizes + alignment extension), faithful (CPU sizes, "
+                        "the paper's method exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and "
+                        "alpha_s)")
+    p.add_argument("--align-groups", dest="align_groups", action="store_true", default=None,
+                   help="use the alignment extension (match teachers across groups)")
+    p.add_argument("--no-align-groups", dest="align_groups", action="store_false",
+                   help="the paper's method exactly, whatever the recipe")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
+    p.add_argument("--cache-dir", default=None, help="pretraining cache (default $FAIRCLUST_CACHE or ~/.cache/fairclust)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the pretraining cache")
+    p.add_argument("--alpha-f", type=float, default=None, help="weight of the fairness-adversarial loss")
+    p.add_argument("--alpha-s", type=float, default=None, help="weight of the structural-preservation loss")
+    p.add_argument("--iters", type=positive_int, default=None, help="DFC iterations T")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="samples per group per batch")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (DFC: recipe's 1e-2)")
+    p.add_argument("--latent-dim", type=positive_int, default=None,
+                   help="embedding size of the encoders (recipe's 64)")
+    p.add_argument("--pretrain-epochs", type=positive_int, default=None, help="epochs of the shared VAE pretraining")
+    p.add_argument("--teacher-epochs", type=positive_int, default=None, help="epochs of each group's teacher VAE")
+    p.add_argument("--dec-iters", type=positive_int, default=None, help="DEC iterations of each group's teacher")
+    p.add_argument("--fair-labels", type=delta, default=None, metavar="DELTA",
+                   help="DFC: labels = the assignment closest to q that keeps every group's share of every "
+                        "cluster within a factor 1-DELTA (fair-labels extension; e.g. 0.05)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict:
+    """The estimator arguments of :func:`add_method_args` (``None``: the recipe's value).
+
+    With ``--recipe paper``, the settings SPEC 1.4 gives ``dataset``
+    (:func:`fairclust.paper_settings.paper_overrides`) fill the arguments not set here.
+    """
+    opts = {
+        "recipe": args.recipe,
+        "device": args.device,
+        "cache_dir": False if args.no_cache else args.cache_dir,
+        "alpha_f": args.alpha_f,
+        "alpha_s": args.alpha_s,
+        "n_iters": args.iters,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "latent_dim": args.latent_dim,
+        "pretrain_epochs": args.pretrain_epochs,
+        "teacher_epochs": args.teacher_epochs,
+        "dec_iters": args.dec_iters,
+        "align_groups": args.align_groups,
+        "fair_labels": args.fair_labels,
+        "verbose": not args.quiet,
+        "checkpoint_every": getattr(args, "checkpoint_every", None),
+    }
+    if args.recipe == "paper" and dataset is not None:
+        opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})
+    return opts
+
+
+# ----------------------------------------------------------------------------- experiments
+def add_experiment_args(p: argparse.ArgumentParser) -> None:
+    """Data and DFC arguments of ``fairclust run`` (pretraining lengths included), ``--out``, ``--overwrite``."""
+    add_data_args(p)
+    add_method_args(p)
+    p.add_argument("--out", required=True, help="output directory for the PNG, CSV and run files")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+
+
+def add_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="a DFC model.pt fitted on the same data (e.g. from `figure tsne`) instead of training one")
+
+
+def setup(args: argparse.Namespace) -> tuple[Any, Path]:
+    """The data set and a fresh (or ``--overwrite``-able) output directory."""
+    ds = load_data(args)
+    return ds, runner.prepare_out_dir(args.out, overwrite=args.overwrite)
+
+
+def add_seeds_arg(p: argparse.ArgumentParser, default: int, per: str) -> None:
+    p.add_argument("--seeds", type=positive_int, default=default,
+                   help=f"seeds per {per}: --seed, --seed+1, ... (default {default})")
+
+
+def seed_list(args: argparse.Namespace) -> list[int]:
+    """``--seed``, ``--seed + 1``, ... (``--seeds`` of them)."""
+    return [args.seed + i for i in range(args.seeds)]

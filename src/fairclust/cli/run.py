@@ -1,0 +1,48 @@
+"""``fairclust run --dataset NAME|PATH [--method dfc] [--n-clusters K] [--seed S] [--out DIR]`` (alias ``fit``).
+
+One method on one data set: prints the results table and writes ``metrics.json``,
+``labels.npy``, ``config.json`` (the seed and every setting used), ``history.json`` and
+``model.pt`` to ``--out`` (default ``runs/DATASET-METHOD-seedS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .args import add_data_args, add_method_args, load_data, method_options, non_negative_int
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", aliases=["fit"],
+                              help="cluster one data set with one method and print the results table")
+    add_data_args(p)
+    p.add_argument("--method", default="dfc", help="dfc (default) or a baseline, e.g. kmeans")
+    add_method_args(p)
+    p.add_argument("--out", default=None, help="output directory (default runs/DATASET-METHOD-seedS)")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--checkpoint-every", type=non_negative_int, default=None,
+                   help="checkpoint DFC training every N iterations (default 100; 0: only on Ctrl-C/SIGTERM, "
+                        "which always checkpoint)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic GPU kernels only (bit-reproducible on one GPU; slower)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .. import distributed, runner
+
+    distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
+    ds = load_data(args)
+    name = Path(args.dataset).stem if args.dataset.endswith((".npz", ".csv")) else args.dataset
+    out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
+    if distributed.is_main():
+        runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
+    record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,
+                               options=method_options(args, args.dataset), resume=args.resume)
+    if distributed.is_main():
+        print(runner.results_table([record]))
+        print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")
+    distributed.shutdown()
+    return 0

@@ -1,0 +1,88 @@
+"""The registry of data sets: :class:`Dataset`, :func:`register` and per-group limits.
+
+Builders (:mod:`.embedded`, :mod:`.paper`) register themselves here on import;
+:func:`fairclust.data.load_dataset` looks names up in :data:`DATASETS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import FairclustError
+
+
+@dataclass
+class Dataset:
+    """A data set: samples, sensitive groups, optional classes and what they mean."""
+
+    name: str
+    X: np.ndarray
+    sensitive: np.ndarray
+    y: np.ndarray | None = None
+    group_names: list[str] = field(default_factory=list)
+    sensitive_attribute: str = "group"
+    kind: str = "image"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        n = self.X.shape[0]
+        if self.sensitive.shape[0] != n or (self.y is not None and self.y.shape[0] != n):
+            raise FairclustError(f"dataset {self.name!r}: X, sensitive and y must have the same length")
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.y is None else int(len(np.unique(self.y)))
+
+    def subset(self, idx: np.ndarray) -> "Dataset":
+        return Dataset(self.name, self.X[idx], self.sensitive[idx], None if self.y is None else self.y[idx],
+                       self.group_names, self.sensitive_attribute, self.kind, self.description)
+
+
+@dataclass
+class _Entry:
+    builder: Callable[..., Dataset]
+    description: str
+    embedded: bool
+
+
+DATASETS: dict[str, _Entry] = {}
+
+
+def register(name: str, description: str, *, embedded: bool = False):
+    """Decorator: add a builder ``f(data_dir=None, download=False, seed=0) -> Dataset``."""
+
+    def deco(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
+        DATASETS[name] = _Entry(fn, description, embedded)
+        return fn
+
+    return deco
+
+
+def available_datasets(embedded_only: bool = False) -> list[str]:
+    return sorted(n for n, e in DATASETS.items() if e.embedded or not embedded_only)
+
+
+def limit_indices(sensitive: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of at most ``limit`` samples per group, drawn with ``seed``."""
+    if int(limit) <= 0:
+        raise FairclustError(f"--limit must be positive, got {limit}")
+    rng = np.random.default_rng(seed)
+    keep = []
+    for g in np.unique(sensitive):
+        members = np.flatnonzero(sensitive == g)
+        keep.append(members if len(members) <= limit else rng.choice(members, int(limit), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def limit_per_group(ds: Dataset, limit: int | None, seed: int) -> Dataset:
+    """At most ``limit`` samples per group, drawn with ``seed`` (original order kept)."""
+    if limit is None:
+        return ds
+    return ds.subset(limit_indices(ds.sensitive, limit, seed))
