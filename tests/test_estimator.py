@@ -223,8 +223,6 @@ def test_same_seed_gives_identical_labels_without_cache(data, tmp_path):
     assert a.history_["loss"] == b.history_["loss"]
 
 
-@pytest.mark.xfail(reason="needs `seed = self._fit_seed()` for `seed = check_seed(self.random_state)` in "
-                          "DeepFairClustering.fit (methods/dfc.py); remove this mark with that line", strict=False)
 def test_a_drawn_seed_is_recorded_and_repeats_the_run(data, cache):
     X, y, g = data
     first = DeepFairClustering(3, random_state=None, cache_dir=str(cache), **TINY).fit(X, sensitive_features=g)

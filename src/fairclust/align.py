@@ -2,78 +2,147 @@
 
 DFC's structural loss compares affinities *within* each group, which are invariant to how
 group g's teacher numbers its clusters; nothing in the method says which cluster of group
-0 corresponds to which cluster of group 1. That choice is left to the shared encoder, and
-where the groups look very different (inverted images, other domains) it is often wrong.
+0 corresponds to which cluster of group 1. Here that correspondence is estimated from two
+kinds of evidence, both computed from each group's soft-weighted cluster centroids in the
+input space, and never from labels:
 
-Here the correspondence is estimated from structure alone: the distance matrix between a
-group's cluster centroids (in input space) is nearly the same for every group when the
-groups differ by an isometry-like change (inverting an image preserves all pixel
-distances) or keep their class geometry. Matching two such matrices is a quadratic
-assignment problem (graph matching); with K <= 12 clusters a few hundred random restarts of
-pairwise-swap local search find its optimum reliably. No labels are used.
+* **structure**: the matrix of distances between a group's centroids. Inverting an image
+  preserves every pixel distance, and two sources of the same classes keep much of their
+  class geometry, so these matrices agree up to the unknown permutation (graph matching,
+  a quadratic assignment problem).
+* **features**: the centroids themselves, each group centred on its own mean and scaled by
+  its own spread, so that a shift of brightness or a change of contrast between groups is
+  removed. Contrast may also flip sign (an inverted copy is ``1 - x``): both signs are tried.
+
+``kind="fused"`` (the default) maximises the sum of the two as correlations, each in
+[-1, 1]: ``corr(D_ref, D_g[perm][:, perm]) + <F_ref, s F_g[perm]>``, with no weight to
+tune. It is one quadratic assignment solved by :func:`scipy.optimize.quadratic_assignment`
+(FAQ from several starts, then 2-opt): the feature term enters as fixed anchor nodes, one
+per feature direction. ``kind="structure"`` uses distances only, ``kind="features"`` the
+centroids only (a linear assignment).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment, quadratic_assignment
+
+from .errors import FairclustError
+
+KINDS = ("fused", "structure", "features")
+
+
+def centroids(X: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Soft-weighted centroids (``K x D``) of ``P``'s clusters over the rows of ``X``."""
+    Xf = X.reshape(X.shape[0], -1).astype(np.float64)
+    W = P.astype(np.float64)
+    return (W.T @ Xf) / np.maximum(W.sum(0), 1e-12)[:, None]
 
 
 def centroid_distances(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Distances between the soft-weighted centroids of ``P``'s clusters, scaled to mean 1."""
-    Xf = X.reshape(X.shape[0], -1).astype(np.float64)
-    W = P.astype(np.float64)
-    C = (W.T @ Xf) / np.maximum(W.sum(0), 1e-12)[:, None]
+    C = centroids(X, P)
     sq = (C ** 2).sum(1)
     D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * C @ C.T, 0.0))
     return D / max(D.mean(), 1e-12)
 
 
-def _objective(A: np.ndarray, B: np.ndarray, perm: np.ndarray) -> float:
-    return float(np.sum((A - B[np.ix_(perm, perm)]) ** 2))
+def _unit(M: np.ndarray) -> np.ndarray:
+    return M / max(float(np.linalg.norm(M)), 1e-12)
 
 
-def match_structures(A: np.ndarray, B: np.ndarray, *, restarts: int = 200, seed: int = 0) -> np.ndarray:
-    """Permutation ``perm`` minimising ``||A - B[perm][:, perm]||_F``: ``A``'s item i <-> ``B``'s ``perm[i]``.
+def structure_matrix(D: np.ndarray) -> np.ndarray:
+    """Off-diagonal distances centred and scaled to unit norm: ``<S_a, S_b>`` is their correlation."""
+    k = D.shape[0]
+    off = ~np.eye(k, dtype=bool)
+    S = np.zeros_like(D, dtype=np.float64)
+    S[off] = D[off] - D[off].mean()
+    return _unit(S)
 
-    Random restarts of best-improvement pairwise-swap local search (2-opt), vectorised over
-    all swaps of one step.
-    """
-    k = A.shape[0]
-    if k < 2:
-        return np.arange(k)
+
+def feature_matrix(X: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Centroids of the group centred on the group's mean and scaled to unit norm."""
+    C = centroids(X, P) - X.reshape(X.shape[0], -1).mean(0)
+    return _unit(C)
+
+
+def _qap(A: np.ndarray, B: np.ndarray, n_fixed: int, seed: int, restarts: int) -> tuple[np.ndarray, float]:
+    """Maximise ``trace(A P B^T P^T)`` over permutations of the first ``len(A) - n_fixed`` nodes."""
+    n = A.shape[0]
+    k = n - n_fixed
+    fixed = np.arange(k, n)
+    partial = np.stack([fixed, fixed], 1) if n_fixed else None
     rng = np.random.default_rng(seed)
-    iu, ju = np.triu_indices(k, 1)
-    best_perm, best_val = np.arange(k), np.inf
-    for _ in range(restarts):
-        perm = rng.permutation(k)
-        val = _objective(A, B, perm)
-        while True:
-            # evaluate every swap (i, j) at once
-            cand = np.repeat(perm[None], len(iu), axis=0)
-            cand[np.arange(len(iu)), iu] = perm[ju]
-            cand[np.arange(len(iu)), ju] = perm[iu]
-            Bp = B[cand[:, :, None], cand[:, None, :]]
-            vals = ((A[None] - Bp) ** 2).sum((1, 2))
-            i = int(vals.argmin())
-            if vals[i] >= val - 1e-12:
-                break
-            perm, val = cand[i], float(vals[i])
-        if val < best_val - 1e-12:
-            best_perm, best_val = perm.copy(), val
-    return best_perm
+    best, best_val = np.arange(k), -np.inf
+    for r in range(restarts):
+        opts = {"maximize": True, "partial_match": partial, "rng": rng}
+        if r:  # the first start is FAQ's barycentre, the others random doubly stochastic matrices
+            opts["P0"] = "randomized"
+        res = quadratic_assignment(A, B, method="faq", options=opts)
+        guess = np.stack([np.arange(k), res.col_ind[:k]], 1)  # refine FAQ's answer by pairwise swaps
+        res = quadratic_assignment(A, B, method="2opt",
+                                   options={"maximize": True, "partial_match": partial, "rng": rng,
+                                            "partial_guess": guess})
+        if res.fun > best_val + 1e-12:
+            best, best_val = res.col_ind[:k].copy(), float(res.fun)
+    return best, best_val
 
 
-def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, seed: int = 0) -> np.ndarray:
+def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray, *, kind: str = "fused",
+          seed: int = 0, restarts: int = 8) -> tuple[np.ndarray, dict]:
+    """Permutation ``perm``: cluster ``i`` of the reference group <-> cluster ``perm[i]`` of group g.
+
+    Returns the permutation and the evidence (``structure`` and ``features`` correlations
+    of the chosen matching, the feature sign and ``kind``).
+    """
+    if kind not in KINDS:
+        raise FairclustError(f"unknown matching {kind!r}; choose one of: {', '.join(KINDS)}")
+    k = P_ref.shape[1]
+    S_ref, S_g = structure_matrix(centroid_distances(X_ref, P_ref)), structure_matrix(centroid_distances(X_g, P_g))
+    F_ref, F_g = feature_matrix(X_ref, P_ref), feature_matrix(X_g, P_g)
+    candidates = []
+    if kind == "structure":
+        candidates.append((_qap(S_ref, S_g, 0, seed, restarts)[0], 1.0))
+    for sign in (1.0, -1.0):
+        if kind == "features":
+            candidates.append((linear_sum_assignment(F_ref @ F_g.T * sign, maximize=True)[1], sign))
+        elif kind == "fused":
+            # project the centroids on their joint principal directions: at most 2K anchor nodes
+            _, _, Vt = np.linalg.svd(np.vstack([F_ref, F_g]), full_matrices=False)
+            a, b = F_ref @ Vt.T / np.sqrt(2), sign * F_g @ Vt.T / np.sqrt(2)
+            d = a.shape[1]
+            A = np.block([[S_ref, a], [a.T, np.zeros((d, d))]])
+            B = np.block([[S_g, b], [b.T, np.zeros((d, d))]])
+            candidates.append((_qap(A, B, d, seed, restarts)[0], sign))
+
+    def score(perm: np.ndarray, sign: float) -> tuple[float, float]:
+        return float((S_ref * S_g[np.ix_(perm, perm)]).sum()), float(sign * (F_ref * F_g[perm]).sum())
+
+    scored = [(perm, sign, *score(perm, sign)) for perm, sign in candidates]
+    weight = {"fused": (1, 1), "structure": (1, 0), "features": (0, 1)}[kind]
+    perm, sign, s, f = max(scored, key=lambda c: weight[0] * c[2] + weight[1] * c[3])
+    return np.asarray(perm), {"kind": kind, "structure": s, "features": f, "sign": sign, "k": k}
+
+
+def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kind: str = "fused",
+                   seed: int = 0) -> tuple[np.ndarray, list[dict]]:
     """Permute each group's teacher columns so that cluster k means the same thing in every group.
 
-    Group 0 is the reference. Returns a copy of ``P`` with group g's columns reordered.
+    The largest group is the reference; every other group is matched to it. Returns a
+    copy of ``P`` with each group's columns reordered, and one evidence record per group
+    (``perm``: the reference's cluster i is the group's original cluster ``perm[i]``).
     """
     n_groups = int(group_codes.max()) + 1
-    ref = group_codes == 0
-    A = centroid_distances(X[ref], P[ref])
+    ref = int(np.argmax(np.bincount(group_codes, minlength=n_groups)))
+    m_ref = group_codes == ref
     out = P.copy()
-    for g in range(1, n_groups):
+    records = []
+    for g in range(n_groups):
+        if g == ref:
+            records.append({"group": g, "reference": True, "perm": list(range(P.shape[1]))})
+            continue
         m = group_codes == g
-        perm = match_structures(A, centroid_distances(X[m], P[m]), seed=seed + g)
+        perm, info = match(X[m_ref], P[m_ref], X[m], P[m], kind=kind, seed=seed + g)
         out[m] = P[m][:, perm]
-    return out
+        records.append({"group": g, "reference": False, "perm": perm.tolist(), **info})
+    return out, records

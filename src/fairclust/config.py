@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .errors import FairclustError
 from .pretrain import PretrainSettings
+from .validation import check_delta
 
 
 @dataclass
@@ -40,6 +41,12 @@ class DFCConfig:
     t_alpha: float = 1.0  # Student's t degrees of freedom
     eval_every: int = 100
     align_groups: bool = False  # extension: match teachers' clusters across groups, cross-group L_s
+    matching: str = "features"  # how align_groups matches clusters: features, structure or fused (fairclust.align)
+    fair_labels: float | None = None  # extension: labels_ from the fair-assignment LP with slack delta
+    epochs: float = 0.0  # > 0: T sized to the data, ``epochs`` passes over the largest group (n_iters ignored)
+    stop_tol: float = 0.0  # > 0: stop when fewer than this fraction of labels changed in one epoch
+    target: str = "self"  # L_c's target: "self" (the paper: DEC's sharpened q) or "teachers" (the aligned P)
+    init_centers: str = "kmeans"  # "kmeans" on the shared embedding, or "teachers": the aligned teachers' means
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -52,7 +59,11 @@ class DFCConfig:
 
 
 RECIPES: dict[str, DFCConfig] = {
-    "default": DFCConfig(align_groups=True),
+    "default": DFCConfig(
+        pretrain=PretrainSettings(teacher="vae-umap", center_input=True),
+        align_groups=True, matching="features", fair_labels=0.05, epochs=15.0, stop_tol=0.01,
+        init_centers="teachers", target="teachers",
+    ),
     "faithful": DFCConfig(),
     "paper": DFCConfig(
         pretrain=PretrainSettings(epochs=50, batch_size=256, teacher_epochs=50, dec_iters=5000,
@@ -75,14 +86,34 @@ OVERRIDES = {
     "dec_iters": ("pretrain", "dec_iters"),
     "latent_dim": ("pretrain", "latent_dim"),
     "align_groups": (None, "align_groups"),
+    "matching": (None, "matching"),
+    "fair_labels": (None, "fair_labels"),
+    "epochs": (None, "epochs"),
+    "stop_tol": (None, "stop_tol"),
+    "teacher": ("pretrain", "teacher"),
+    "target": (None, "target"),
+    "init_centers": (None, "init_centers"),
 }
+
+# string settings and their choices
+CHOICES = {"matching": ("features", "fused", "structure"), "teacher": ("vae-umap", "umap", "dec"),
+           "init_centers": ("kmeans", "teachers"),
+           "target": ("self", "teachers")}
 
 
 _ARGUMENT = {where: name for name, where in OVERRIDES.items()}  # (section, field) -> argument name
 
 
 def _coerce(name: str, value, kind: type):
-    """``value`` as ``kind`` (bool, int or float), or a one-line error naming the setting."""
+    """``value`` as ``kind`` (bool, int, float or str), or a one-line error naming the setting."""
+    if name == "fair_labels":  # None or False: off; a number: the slack delta in [0, 1)
+        if value is False or value is None:
+            return None
+        return check_delta(value, "fair_labels", "fair_labels=0.05")
+    if name in CHOICES:
+        if value not in CHOICES[name]:
+            raise FairclustError(f"{name} must be one of {', '.join(CHOICES[name])}; got {value!r}")
+        return value
     if kind is bool:
         if isinstance(value, (bool, int)) and value in (0, 1):
             return bool(value)
@@ -101,7 +132,7 @@ _POSITIVE = ("batch_size", "n_iters", "lr", "critic_lr_mult", "t_alpha", "eval_e
              "pretrain.batch_size", "pretrain.lr", "pretrain.dec_update_interval", "pretrain.dec_batch_size",
              "pretrain.dec_lr", "pretrain.kmeans_n_init")
 _NON_NEGATIVE = ("weight_decay", "alpha_f", "alpha_s", "pretrain.epochs", "pretrain.teacher_epochs",
-                 "pretrain.dec_iters", "pretrain.kl_weight")
+                 "pretrain.dec_iters", "pretrain.kl_weight", "epochs", "stop_tol")
 
 
 def _validate(cfg: DFCConfig) -> None:
@@ -128,5 +159,7 @@ def resolve(recipe: str, **overrides) -> DFCConfig:
         section, attr = OVERRIDES[name]
         target = cfg.pretrain if section == "pretrain" else cfg
         setattr(target, attr, _coerce(name, value, type(getattr(target, attr))))
+    if overrides.get("n_iters") is not None and overrides.get("epochs") is None:
+        cfg.epochs = 0.0  # an explicit iteration count replaces the data-sized schedule
     _validate(cfg)
     return cfg

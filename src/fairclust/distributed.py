@@ -95,6 +95,13 @@ def broadcast_array(ctx: Context | None, arr: np.ndarray) -> np.ndarray:
     return t.cpu().numpy()
 
 
+def broadcast_flag(ctx: Context | None, flag: bool) -> bool:
+    """Rank 0's ``flag`` on every rank (e.g. an early-stopping decision)."""
+    if ctx is None:
+        return bool(flag)
+    return bool(broadcast_array(ctx, np.array([int(flag)], dtype=np.int64))[0])
+
+
 def broadcast_module(ctx: Context | None, module: nn.Module) -> None:
     """Copy rank 0's parameters and buffers into every rank's ``module``."""
     if ctx is None:

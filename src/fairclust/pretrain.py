@@ -37,6 +37,8 @@ class PretrainSettings:
     dec_batch_size: int = 256
     dec_lr: float = 1e-4
     kmeans_n_init: int = 10
+    center_input: bool = False  # conv encoders subtract each image's mean (fairclust.nn.ConvEncoder)
+    teacher: str = "dec"  # per-group teacher: "dec" (the paper's VAE + DEC) or "umap" (fairclust.teachers)
 
 
 def recon_kind(X: torch.Tensor | np.ndarray) -> str:
@@ -64,7 +66,7 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, see
     """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state."""
     torch.manual_seed(seed)
     shape = tuple(X.shape[1:])
-    enc = make_encoder(shape, s.latent_dim).to(device)
+    enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
     dec = make_decoder(shape, s.latent_dim).to(device)
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.lr)
     n_groups = int(group_codes.max()) + 1
@@ -187,22 +189,30 @@ class Pretrainer:
     def shared_encoder(self) -> tuple[torch.nn.Module, str]:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
         parts = self._settings("epochs", "batch_size", "lr", "kl_weight")
+        if self.s.center_input:
+            parts["center_input"] = True
         state, key = self._cached(
             "shared_vae", parts,
             lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
                                           epochs=self.s.epochs, desc="pretrain shared VAE", verbose=self.verbose)},
         )
-        enc = make_encoder(self.shape, self.s.latent_dim)
+        enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input)
         enc.load_state_dict(state["encoder"])
         return enc.to(self.device), key
 
-    def teacher_assignments(self, n_clusters: int) -> np.ndarray:
-        """Stage 2: one VAE + DEC per group on that group alone; P_hat for every sample.
+    def teacher_assignments(self, n_clusters: int, encoder: torch.nn.Module | None = None,
+                            encoder_key: str | None = None) -> np.ndarray:
+        """Stage 2: one teacher per group on that group alone; P_hat for every sample.
 
         Row ``i`` of the result is teacher ``g(i)``'s soft assignment of sample ``i``.
         The teachers are frozen and in eval mode during DFC, so their output on a sample
         never changes: it is computed here once instead of at every DFC step.
+        ``teacher``: ``"dec"`` the paper's VAE + DEC per group; ``"umap"``
+        :func:`fairclust.teachers.umap_gmm` on the input; ``"vae-umap"`` the same on the
+        shared encoder's embedding ``mu`` (``encoder``, N2D-style).
         """
+        if self.s.teacher in ("umap", "vae-umap"):
+            return self._umap_teachers(n_clusters, encoder if self.s.teacher == "vae-umap" else None, encoder_key)
         parts = self._settings("teacher_epochs", "batch_size", "lr", "kl_weight", "dec_iters",
                                "dec_update_interval", "dec_batch_size", "dec_lr", "kmeans_n_init")
         parts["n_clusters"] = int(n_clusters)
@@ -215,7 +225,7 @@ class Pretrainer:
                 seed_g = self.seed + 1000 * (g + 1)
                 state = train_vae(Xg, np.zeros(len(members), dtype=np.int64), self.s, seed_g, self.device,
                                   epochs=self.s.teacher_epochs, desc=f"pretrain teacher {g}", verbose=self.verbose)
-                enc = make_encoder(self.shape, self.s.latent_dim).to(self.device)
+                enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input).to(self.device)
                 enc.load_state_dict(state)
                 _, q = train_dec(enc, Xg, n_clusters, self.s, seed_g, self.device, desc=f"DEC teacher {g}",
                                  verbose=self.verbose)
@@ -224,6 +234,32 @@ class Pretrainer:
 
         out, _ = self._cached("teachers", parts, compute)
         return out["P"].numpy()
+
+    def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
+        from .teachers import umap_gmm
+
+        def compute() -> dict:
+            Z = self.X.numpy() if encoder is None else embed(encoder, self.X, self.device).numpy()
+            P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
+            bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
+            for g in bar:
+                members = self.codes == g
+                P[members] = umap_gmm(Z[members], n_clusters, self.seed)
+            return {"P": torch.from_numpy(P)}
+
+        parts = {"n_clusters": int(n_clusters), "kind": "pca50-umap-nn15-gmm3", "input": encoder_key or "raw"}
+        out, _ = self._cached("teachers_umap", parts, compute)
+        return out["P"].numpy()
+
+    def teacher_centers(self, encoder: torch.nn.Module, P: np.ndarray) -> np.ndarray:
+        """Initial centres from (aligned) teachers: each cluster's ``P``-weighted mean of ``mu``.
+
+        DFC then starts from the teachers' partition instead of an unrelated k-means one.
+        Cheap (one inference pass), so not cached.
+        """
+        Z = embed(encoder, self.X, self.device).numpy().astype(np.float64)
+        W = P.astype(np.float64)
+        return ((W.T @ Z) / np.maximum(W.sum(0), 1e-12)[:, None]).astype(np.float32)
 
     def initial_centers(self, encoder: torch.nn.Module, encoder_key: str, n_clusters: int) -> np.ndarray:
         """Stage 3: k-means (several restarts) on mu of the shared encoder, group-balanced sample."""

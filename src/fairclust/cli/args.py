@@ -3,7 +3,7 @@
 Validators are argparse types: each turns one argument's text into its value or raises
 :class:`argparse.ArgumentTypeError` (printed as ``error: argument --x: ...``). Where the
 library checks the same rule (:func:`fairclust.utils.check_seed`,
-:func:`fairclust.methods.falg.check_delta`) the type wraps that check
+:func:`fairclust.validation.check_delta`) the type wraps that check
 (:func:`from_check`), so a rule and its message live in one place.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .. import runner
 from ..config import RECIPES
 from ..errors import FairclustError
-from ..methods.falg import check_delta
+from ..validation import check_delta
 from ..paper_settings import paper_overrides
 from ..utils import check_seed
 

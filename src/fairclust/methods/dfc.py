@@ -28,16 +28,16 @@ from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
 from ..pretrain import Pretrainer, embed, soft_assign
-from ..utils import BalancedSampler, atomic_save, check_seed, progress, resolve_device, seed_everything
+from ..utils import BalancedSampler, atomic_save, progress, resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
-from .falg import check_delta, constraint_violation, fair_assignment_lp
+from .falg import constraint_violation, fair_assignment_lp
 
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 1
 
 
 def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
-                   cross_group: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                   cross_group: bool = False, teacher_target: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """``L_c`` and ``L_s`` of one balanced batch (rows: group 0's b samples, then group 1's, ...).
 
     L_c = sum_g (1/M) sum_{i in g} KL(t_i || q_i), the target t computed per group per
@@ -49,7 +49,8 @@ def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
     k = q.shape[1]
     qv = q.view(n_groups, -1, k)
     pv = p_teacher.view(n_groups, -1, k)
-    t = dec_target_batched(qv.detach())
+    # the paper: DEC's sharpened target of q itself; ``teacher_target``: the (aligned) teachers' P
+    t = pv if teacher_target else dec_target_batched(qv.detach())
     l_c = torch.sum(t * (torch.log(t.clamp_min(1e-12)) - torch.log(qv.clamp_min(1e-12)))) / n_groups
     if cross_group:
         diff = q @ q.t() - p_teacher @ p_teacher.t()
@@ -125,7 +126,7 @@ class DFCTrainer(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         q = self.assign(x)
         q_all = q if self.gather is None else self.gather(q, self.n_groups)
-        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups)
+        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups, cfg.target == "teachers")
         logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
         l_f = F.cross_entropy(logits, g)
         loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
@@ -226,7 +227,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                  alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
                  dec_iters: int | None = None, latent_dim: int | None = None, align_groups: bool | None = None,
-                 fair_labels: float | None = None, device: str | None = None,
+                 fair_labels: float | bool | None = None, teacher: str | None = None, matching: str | None = None,
+                 device: str | None = None,
                  cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
                  checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.n_clusters = n_clusters
@@ -242,6 +244,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.latent_dim = latent_dim
         self.align_groups = align_groups
         self.fair_labels = fair_labels
+        self.teacher = teacher
+        self.matching = matching
         self.device = device
         self.cache_dir = cache_dir
         self.random_state = random_state
@@ -255,7 +259,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         return resolve(self.recipe, alpha_f=self.alpha_f, alpha_s=self.alpha_s, n_iters=self.n_iters,
                        batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
                        teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
-                       align_groups=self.align_groups)
+                       align_groups=self.align_groups, fair_labels=self.fair_labels, teacher=self.teacher,
+                       matching=self.matching)
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -271,9 +276,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         """
         t_start = time.perf_counter()
         X, codes = self._validate_fit(X, sensitive_features)
-        seed = check_seed(self.random_state)
+        seed = self._fit_seed()
         cfg = self._config()
-        fair_delta = None if self.fair_labels is None else check_delta(self.fair_labels, "fair_labels", "0.05")
         n_groups = len(self.groups_)
         Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
@@ -287,17 +291,28 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         with distributed.main_first(dctx):  # rank 0 pretrains and caches, the others then load
             pre = Pretrainer(Xt, codes, cfg.pretrain, seed, device, StageCache(self.cache_dir), verbose=verbose)
             encoder, enc_key = pre.shared_encoder()
-            P_np = pre.teacher_assignments(self.n_clusters)
+            P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
+            self.matching_ = None
             if cfg.align_groups:
-                P_np = align_teachers(Xt.numpy(), P_np, codes, seed=seed)
-            centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
+                t_align = time.perf_counter()
+                P_np, self.matching_ = align_teachers(Xt.numpy(), P_np, codes, kind=cfg.matching, seed=seed)
+                pre.timings["matching"] = time.perf_counter() - t_align
+            if cfg.init_centers == "teachers":
+                centers = pre.teacher_centers(encoder, P_np)
+            else:
+                centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
         P = torch.from_numpy(P_np)
         self.teacher_labels_ = P.argmax(1).numpy()
 
         seed_everything(seed)
         trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)
-        b = distributed.per_rank_batch(dctx, min(cfg.batch_size, int(np.bincount(codes).max())))
+        b_group = min(cfg.batch_size, int(np.bincount(codes).max()))
+        if cfg.epochs > 0:  # schedule sized to the data: epochs over the largest group, checked once per epoch
+            per_epoch = max(1, int(np.ceil(np.bincount(codes).max() / b_group)))
+            cfg.n_iters = max(1, int(np.ceil(cfg.epochs * per_epoch)))
+            cfg.eval_every = per_epoch
+        b = distributed.per_rank_batch(dctx, b_group)
         sampler = BalancedSampler(codes, b, seed)
         g_batch = torch.arange(n_groups, device=device).repeat_interleave(b // (dctx.world_size if dctx else 1))
         on_device = device.type == "cuda"
@@ -311,6 +326,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         model = distributed.wrap(dctx, trainer)  # the one DDP wrapper (None in one process)
         t0 = time.perf_counter()
         trainer.train()
+        stop = False
         bar = progress(range(start, cfg.n_iters), desc="DFC", enabled=verbose)
         with ckpt.catch_signals():
             for t in bar:
@@ -324,22 +340,22 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                     cb(t + 1, trainer)
                 last = t == cfg.n_iters - 1
                 if len(pending) >= 50 or last:
-                    for i, d in enumerate(pending):
-                        history["iteration"].append(t - len(pending) + 1 + i)
-                        for k_, v in d.items():
-                            history[k_].append(float(v))
-                    pending = []
-                    bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
-                if cfg.eval_every and distributed.is_main() and ((t + 1) % cfg.eval_every == 0 or last):
-                    q_eval = self._assign_all(trainer, Xt, device)
-                    labels = q_eval.argmax(1).numpy()
-                    rep = metrics.report(labels, sensitive_features=codes, labels_true=y_arr,
-                                         n_clusters=self.n_clusters)
-                    rep.pop("information", None)
-                    history["evals"].append({"iteration": t + 1, **rep})
-                    trainer.train()
+                    pending = self._flush(history, pending, t, bar)
+                if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
+                    if distributed.is_main():
+                        q_eval = self._evaluate(trainer, Xt, device, codes, y_arr, history, t + 1)
+                        changed = history["evals"][-1]["changed"]
+                        # DEC's stopping rule: the assignments stopped changing
+                        stop = bool(cfg.stop_tol > 0 and changed is not None and changed < cfg.stop_tol)
+                    if cfg.stop_tol > 0:
+                        stop = distributed.broadcast_flag(dctx, stop)
                 ckpt.after_iteration(t + 1, cfg.n_iters, trainer, sampler, history, pending)
+                if stop:
+                    pending = self._flush(history, pending, t, bar)
+                    break
         ckpt.finish()
+        history.pop("_labels", None)
+        history["iterations_run"] = len(history["iteration"])
         distributed.broadcast_module(dctx, trainer)  # every rank ends with rank 0's model
         t_dfc = time.perf_counter() - t0
 
@@ -352,14 +368,39 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         q_all = (q_eval if final_eval else self._assign_all(trainer, Xt, device)).numpy()
         self.labels_ = q_all.argmax(1)
         self.fair_labels_info_ = None
-        if fair_delta is not None:
-            self.labels_, self.fair_labels_info_ = fair_labels(q_all, codes, fair_delta)
+        if cfg.fair_labels is not None:
+            self.labels_, self.fair_labels_info_ = fair_labels(q_all, codes, cfg.fair_labels)
         self.history_ = history
         self.config_ = cfg.to_dict()
         self.timings_ = {**{f"pretrain_{k}": v for k, v in pre.timings.items()}, "dfc": t_dfc,
                          "evaluation": time.perf_counter() - t1, "total": time.perf_counter() - t_start}
         self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
         return self
+
+    @staticmethod
+    def _flush(history: dict, pending: list, t: int, bar) -> list:
+        """Move the pending per-iteration loss records (ending at iteration ``t``) into ``history``."""
+        for i, d in enumerate(pending):
+            history["iteration"].append(t - len(pending) + 1 + i)
+            for k_, v in d.items():
+                history[k_].append(float(v))
+        if pending:
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+        return []
+
+    def _evaluate(self, trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device, codes: np.ndarray,
+                  y: np.ndarray | None, history: dict, iteration: int) -> torch.Tensor:
+        """Assign every sample, append the metrics (and the fraction of labels changed) to ``history``."""
+        q = self._assign_all(trainer, Xt, device)
+        labels = q.argmax(1).numpy()
+        rep = metrics.report(labels, sensitive_features=codes, labels_true=y, n_clusters=self.n_clusters)
+        rep.pop("information", None)
+        previous = history.get("_labels")
+        rep["changed"] = None if previous is None else float(np.mean(np.asarray(previous) != labels))
+        history["_labels"] = labels.tolist()
+        history["evals"].append({"iteration": iteration, **rep})
+        trainer.train()
+        return q
 
     @staticmethod
     def _assign_all(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -428,7 +469,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         model.input_shape_ = tuple(obj["input_shape"])
         model.n_features_in_ = int(np.prod(model.input_shape_))
         model.groups_ = np.asarray(json.loads(obj["groups"]))
-        enc = make_encoder(model.input_shape_, cfg.pretrain.latent_dim)
+        enc = make_encoder(model.input_shape_, cfg.pretrain.latent_dim, cfg.pretrain.center_input)
         enc.load_state_dict(obj["encoder"])
         if isinstance(enc, ConvEncoder):  # the layout DFCTrainer trained it in: bit-identical predictions
             enc.to(memory_format=torch.channels_last)

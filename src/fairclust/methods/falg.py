@@ -24,18 +24,8 @@ from scipy.optimize import linprog
 
 from ..errors import FairclustError
 from ..pretrain import kmeans
+from ..validation import check_delta
 from ._features import FeatureClusterMixin, sq_distances, store_params
-
-
-def check_delta(value: Any, name: str = "delta", example: str = "delta=0.2") -> float:
-    """The proportion-bound slack as a float in [0, 1), or a one-line error naming ``name``."""
-    try:
-        delta = float(value)
-    except (TypeError, ValueError):
-        raise FairclustError(f"{name} must be a number in [0, 1), got {value!r}; e.g. {example}") from None
-    if not 0.0 <= delta < 1.0:
-        raise FairclustError(f"{name} must be in [0, 1), got {delta}; e.g. {example} (smaller is fairer)")
-    return delta
 
 
 def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:

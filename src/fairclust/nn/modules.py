@@ -39,10 +39,17 @@ class ConvEncoder(nn.Module):
     Four 3x3 convolutions without bias, each followed by BatchNorm2d and ReLU; flatten;
     Linear -> 512 -> BatchNorm1d -> ReLU; two heads ``mu`` and ``logvar`` of size
     ``latent_dim``. The flatten size is inferred from ``in_shape``.
+
+    ``center_input``: subtract each image's own mean first. An image and its inverted copy
+    ``1 - x`` then enter as ``+x'`` and ``-x'``, which the symmetric weight initialisation and
+    zero padding treat alike (without it, the padding draws a frame around inverted images
+    only). No group is needed, so :meth:`predict` on new samples is unaffected.
     """
 
-    def __init__(self, in_shape: Sequence[int] = (1, 32, 32), latent_dim: int = 64, hidden: int = 512):
+    def __init__(self, in_shape: Sequence[int] = (1, 32, 32), latent_dim: int = 64, hidden: int = 512,
+                 center_input: bool = False):
         super().__init__()
+        self.center_input = bool(center_input)
         c, h, w = (int(v) for v in in_shape)
         layers: list[nn.Module] = []
         for out_c, stride in CONV_LAYERS:
@@ -55,6 +62,8 @@ class ConvEncoder(nn.Module):
         self.logvar = nn.Linear(hidden, latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.center_input:
+            x = x - x.mean((1, 2, 3), keepdim=True)
         h = self.fc(self.features(x).flatten(1))
         return self.mu(h), self.logvar(h)
 
@@ -129,9 +138,12 @@ class MLPDecoder(nn.Module):
         return self.body(z)
 
 
-def make_encoder(input_shape: Sequence[int], latent_dim: int = 64) -> nn.Module:
-    """Conv encoder for ``(C, H, W)`` inputs, MLP encoder for ``(D,)`` inputs."""
-    return ConvEncoder(input_shape, latent_dim) if len(input_shape) == 3 else MLPEncoder(input_shape[0], latent_dim)
+def make_encoder(input_shape: Sequence[int], latent_dim: int = 64, center_input: bool = False) -> nn.Module:
+    """Conv encoder for ``(C, H, W)`` inputs, MLP encoder for ``(D,)`` inputs (already standardised:
+    ``center_input`` applies to images only)."""
+    if len(input_shape) == 3:
+        return ConvEncoder(input_shape, latent_dim, center_input=center_input)
+    return MLPEncoder(input_shape[0], latent_dim)
 
 
 def make_decoder(input_shape: Sequence[int], latent_dim: int = 64) -> nn.Module:

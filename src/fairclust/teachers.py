@@ -1,0 +1,52 @@
+"""Per-group teachers: each group clustered on its own into K clusters (soft assignments).
+
+DFC's structural loss and its clustering targets come from one teacher per group, and
+measured end to end, the teachers bound what DFC reaches (docs/results.md). Two kinds:
+
+* ``dec``: the paper's teacher, a VAE + DEC per group (:mod:`fairclust.pretrain`). Kept
+  exactly for the ``faithful`` and ``paper`` recipes.
+* ``umap``: N2D-style manifold clustering with no network to train: the group's samples
+  (flattened; PCA to at most 50 dimensions) -> UMAP (``umap-learn``, K dimensions,
+  ``min_dist=0``) -> a Gaussian mixture with K components, the best of several restarts by
+  likelihood (unsupervised model selection). Its posterior is the soft assignment.
+  Seconds per group, deterministic per seed (UMAP runs single-threaded under a seed).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+
+KINDS = ("umap", "dec")
+
+
+def _umap():
+    # umap-learn prints TensorFlow / numba notices on import; keep the CLI quiet
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "fairclust", "numba"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+    return umap
+
+
+def umap_gmm(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = 15, pca_dim: int = 50,
+             gmm_restarts: int = 3) -> np.ndarray:
+    """Soft assignment ``N x K`` of one group's samples: PCA -> UMAP -> Gaussian mixture."""
+    from sklearn.decomposition import PCA
+    from sklearn.mixture import GaussianMixture
+
+    Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
+    n = Z.shape[0]
+    if Z.shape[1] > pca_dim and n > pca_dim:
+        Z = PCA(pca_dim, random_state=seed).fit_transform(Z)
+    dim = max(2, min(n_clusters, n - 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
+        E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
+                         random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+    gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
+                          random_state=seed).fit(E)
+    P = gmm.predict_proba(E).astype(np.float32)
+    return P
