@@ -237,8 +237,9 @@ def test_pretraining_cache_is_hit_and_gives_identical_results(fitted, data, fitt
     again = DeepFairClustering(3, random_state=0, cache_dir=str(cache), **TINY)
     labels = again.fit_predict(X, sensitive_features=g)  # ClusterMixin's fit_predict passes the groups on
     np.testing.assert_array_equal(labels, fitted.labels_)
-    assert again.pretrain_cache_hits_ == {"shared_vae": True, "teachers": True, "init_centers": True}
-    assert fitted.pretrain_cache_hits_ == {"shared_vae": False, "teachers": False, "init_centers": False}
+    # the default recipe: shared VAE, UMAP + GMM teachers (its centres come from the teachers, uncached)
+    assert again.pretrain_cache_hits_ == {"shared_vae": True, "teachers_umap": True}
+    assert fitted.pretrain_cache_hits_ == {"shared_vae": False, "teachers_umap": False}
     np.testing.assert_array_equal(again.labels_, fitted.labels_)
     np.testing.assert_array_equal(again.cluster_centers_, fitted.cluster_centers_)
     np.testing.assert_array_equal(again.teacher_labels_, fitted.teacher_labels_)
@@ -272,7 +273,8 @@ def test_images_three_string_groups_and_save_load(tmp_path):
     X = rng.random((n, 1, 8, 8)).astype(np.float32) * 0.3
     X[y == 1, :, :4] += 0.6  # class 1: bright top half
     g = np.array(["red", "green", "blue"])[np.arange(n) // 2 % 3]
-    est = DeepFairClustering(2, random_state=0, cache_dir=str(tmp_path / "c"), **TINY).fit(X, sensitive_features=g)
+    est = DeepFairClustering(2, random_state=0, cache_dir=str(tmp_path / "c"), fair_labels=False, **TINY)
+    est.fit(X, sensitive_features=g)
     assert list(est.groups_) == ["blue", "green", "red"]
     assert est.critic_(torch.zeros(1, 2)).shape == (1, 3)
     np.testing.assert_array_equal(est.predict(X), est.labels_)

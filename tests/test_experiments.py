@@ -29,7 +29,7 @@ def runs(tmp_path_factory):
     common = TINY + ["--cache-dir", str(root / "cache")]
     commands = {
         # fair labels: labels_ != argmax q; a small lr keeps 6 iterations from merging the clusters
-        "tsne": ["figure", "tsne", "--points", "40", "--fair-labels", "0.05", "--lr", "1e-4"],
+        "tsne": ["figure", "tsne", "--points", "40", "--recipe", "faithful", "--fair-labels", "0.05", "--lr", "1e-4"],
         "matching": ["figure", "matching", "--model", str(root / "runs" / "tsne" / "model.pt")],  # reuse
         "params": ["figure", "params", "--alpha-f-values", "0,1", "--alpha-s-values", "0,1", "--seeds", "1"],
         "probe": ["table", "probe", "--probe-epochs", "8"],

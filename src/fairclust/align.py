@@ -98,6 +98,8 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     if kind not in KINDS:
         raise FairclustError(f"unknown matching {kind!r}; choose one of: {', '.join(KINDS)}")
     k = P_ref.shape[1]
+    if k < 2:
+        return np.arange(k), {"kind": kind, "structure": 1.0, "features": 1.0, "sign": 1.0, "k": k}
     S_ref, S_g = structure_matrix(centroid_distances(X_ref, P_ref)), structure_matrix(centroid_distances(X_g, P_g))
     F_ref, F_g = feature_matrix(X_ref, P_ref), feature_matrix(X_g, P_g)
     candidates = []

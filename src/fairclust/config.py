@@ -60,7 +60,7 @@ class DFCConfig:
 
 RECIPES: dict[str, DFCConfig] = {
     "default": DFCConfig(
-        pretrain=PretrainSettings(teacher="vae-umap", center_input=True),
+        pretrain=PretrainSettings(teacher="auto", center_input=True),
         align_groups=True, matching="features", fair_labels=0.05, epochs=15.0, stop_tol=0.01,
         init_centers="teachers", target="teachers",
     ),
@@ -96,7 +96,7 @@ OVERRIDES = {
 }
 
 # string settings and their choices
-CHOICES = {"matching": ("features", "fused", "structure"), "teacher": ("vae-umap", "umap", "dec"),
+CHOICES = {"matching": ("features", "fused", "structure"), "teacher": ("auto", "vae-umap", "umap", "dec"),
            "init_centers": ("kmeans", "teachers"),
            "target": ("self", "teachers")}
 

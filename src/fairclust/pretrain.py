@@ -7,6 +7,7 @@ stage's settings and the seed, so a re-run (or another method on the same data) 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ class Pretrainer:
         self.shape = tuple(X.shape[1:])
         self.timings: dict[str, float] = {}
         self.loaded_from_cache: dict[str, bool] = {}
+        self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
 
     def _settings(self, *names: str) -> dict[str, Any]:
         return {n: getattr(self.s, n) for n in ("latent_dim",) + names}
@@ -209,10 +211,11 @@ class Pretrainer:
         never changes: it is computed here once instead of at every DFC step.
         ``teacher``: ``"dec"`` the paper's VAE + DEC per group; ``"umap"``
         :func:`fairclust.teachers.umap_gmm` on the input; ``"vae-umap"`` the same on the
-        shared encoder's embedding ``mu`` (``encoder``, N2D-style).
+        shared encoder's embedding ``mu`` (``encoder``, N2D-style); ``"auto"`` both, and per
+        group the better separated (``self.teacher_choice``: the kind and silhouettes per group).
         """
-        if self.s.teacher in ("umap", "vae-umap"):
-            return self._umap_teachers(n_clusters, encoder if self.s.teacher == "vae-umap" else None, encoder_key)
+        if self.s.teacher != "dec":
+            return self._umap_teachers(n_clusters, encoder, encoder_key)
         parts = self._settings("teacher_epochs", "batch_size", "lr", "kl_weight", "dec_iters",
                                "dec_update_interval", "dec_batch_size", "dec_lr", "kmeans_n_init")
         parts["n_clusters"] = int(n_clusters)
@@ -236,19 +239,32 @@ class Pretrainer:
         return out["P"].numpy()
 
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
-        from .teachers import umap_gmm
+        from .teachers import umap_gmm_scored
+
+        kind = self.s.teacher
+        inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "auto": ["umap", "vae-umap"]}[kind]
+        if "vae-umap" in inputs and encoder is None:
+            raise ValueError("the vae-umap teacher needs the shared encoder")
 
         def compute() -> dict:
-            Z = self.X.numpy() if encoder is None else embed(encoder, self.X, self.device).numpy()
+            spaces = {"umap": self.X.numpy()}
+            if "vae-umap" in inputs:
+                spaces["vae-umap"] = embed(encoder, self.X, self.device).numpy()
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
+            choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                P[members] = umap_gmm(Z[members], n_clusters, self.seed)
-            return {"P": torch.from_numpy(P)}
+                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed) for name in inputs}
+                best = max(inputs, key=lambda name: scored[name][1])  # ties: the input itself
+                P[members] = scored[best][0]
+                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": s for n, (_, s) in scored.items()}})
+            return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
-        parts = {"n_clusters": int(n_clusters), "kind": "pca50-umap-nn15-gmm3", "input": encoder_key or "raw"}
+        parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": "pca50-nn15-gmm3-silhouette",
+                 "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)
+        self.teacher_choice = json.loads(out["choice"])
         return out["P"].numpy()
 
     def teacher_centers(self, encoder: torch.nn.Module, P: np.ndarray) -> np.ndarray:

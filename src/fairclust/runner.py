@@ -88,6 +88,10 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     }
     if getattr(est, "fair_labels_info_", None) is not None:  # DFC with the fair-labels extension
         record["fair_labels"] = est.fair_labels_info_
+    if getattr(est, "matching_", None) is not None:  # DFC's cross-group matching of the teachers' clusters
+        record["matching"] = est.matching_
+    if hasattr(est, "history_") and "iterations_run" in est.history_:
+        record["iterations_run"] = est.history_["iterations_run"]
     if out is not None and distributed.is_main():  # under torchrun only rank 0 writes
         out = Path(out)
         config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": record["seed"],
@@ -110,7 +114,7 @@ def stage_seconds(timings: dict, fit_seconds: float, metrics_seconds: float) -> 
     Cached pretraining stages count the time to load them.
     """
     pre = {k[len("pretrain_"):]: v for k, v in timings.items() if k.startswith("pretrain_")}
-    teachers = pre.pop("teachers", 0.0)
+    teachers = sum(pre.pop(k) for k in list(pre) if k.startswith("teachers") or k == "matching")
     pretraining = sum(pre.values())
     final_labels = timings.get("evaluation", 0.0)
     training = timings.get("dfc", fit_seconds - pretraining - teachers - final_labels)

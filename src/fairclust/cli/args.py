@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import runner
-from ..config import RECIPES
+from ..config import CHOICES, RECIPES
 from ..errors import FairclustError
 from ..validation import check_delta
 from ..paper_settings import paper_overrides
@@ -112,7 +112,21 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dec-iters", type=positive_int, default=None, help="DEC iterations of each group's teacher")
     p.add_argument("--fair-labels", type=delta, default=None, metavar="DELTA",
                    help="DFC: labels = the assignment closest to q that keeps every group's share of every "
-                        "cluster within a factor 1-DELTA (fair-labels extension; e.g. 0.05)")
+                        "cluster within a factor 1-DELTA (fair-labels extension; recipe default: 0.05)")
+    p.add_argument("--no-fair-labels", dest="fair_labels", action="store_const", const=False,
+                   help="DFC: labels = the argmax of q (the paper's labels)")
+    p.add_argument("--teacher", default=None, choices=CHOICES["teacher"],
+                   help="DFC's per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
+                        "(umap), auto (default recipe: per group the better separated of the two) or dec "
+                        "(the paper's VAE + DEC)")
+    p.add_argument("--matching", default=None, choices=CHOICES["matching"],
+                   help="how the alignment extension matches the teachers' clusters across groups "
+                        "(default recipe: features)")
+    p.add_argument("--epochs", type=float, default=None,
+                   help="DFC length in passes over the largest group (default recipe: 15, with early stopping)")
+    p.add_argument("--stop-tol", type=float, default=None,
+                   help="stop DFC when fewer than this fraction of labels changed in an epoch (default recipe: "
+                        "0.01; 0 never stops early)")
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -138,6 +152,10 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
         "dec_iters": args.dec_iters,
         "align_groups": args.align_groups,
         "fair_labels": args.fair_labels,
+        "teacher": args.teacher,
+        "matching": args.matching,
+        "epochs": args.epochs,
+        "stop_tol": args.stop_tol,
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
     }

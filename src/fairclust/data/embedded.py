@@ -13,25 +13,10 @@ from __future__ import annotations
 from importlib import resources
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from ..errors import DataFileError
+from .images import pad_to, reversed_pair, source_pair, upsample  # noqa: F401  (also imported from here)
 from .registry import Dataset, register
-
-
-def upsample(images: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear resize of ``N x C x h x w`` images to ``size x size`` (float32, clipped to [0, 1])."""
-    t = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-    out = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
-    return out.clamp_(0.0, 1.0).numpy()
-
-
-def pad_to(images: np.ndarray, size: int) -> np.ndarray:
-    """Zero-pad ``N x C x h x w`` images symmetrically to ``size x size``."""
-    h, w = images.shape[-2:]
-    top, left = (size - h) // 2, (size - w) // 2
-    return np.pad(images, ((0, 0), (0, 0), (top, size - h - top), (left, size - w - left)))
 
 
 def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -64,34 +49,6 @@ def usps_test() -> tuple[np.ndarray, np.ndarray]:
                                 "reinstall fairclust")
         X, y = read_usps(path)
     return upsample(X, 32), y
-
-
-def reversed_pair(name: str, X: np.ndarray, y: np.ndarray, description: str) -> Dataset:
-    return Dataset(
-        name=name,
-        X=np.concatenate([X, 1.0 - X]).astype(np.float32),
-        sensitive=np.repeat(np.array([0, 1]), len(X)),
-        y=np.concatenate([y, y]),
-        group_names=["original", "reversed"],
-        sensitive_attribute="original or reversed",
-        kind="digital",
-        description=description,
-    )
-
-
-def source_pair(name: str, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
-                group_names: list[str], description: str) -> Dataset:
-    """Two sources of digits, ``(X, y)`` each, concatenated; group = source (0 = ``a``)."""
-    return Dataset(
-        name=name,
-        X=np.concatenate([a[0], b[0]]).astype(np.float32),
-        sensitive=np.repeat(np.array([0, 1]), [len(a[0]), len(b[0])]),
-        y=np.concatenate([a[1], b[1]]),
-        group_names=group_names,
-        sensitive_attribute="source of digit",
-        kind="digital",
-        description=description,
-    )
 
 
 @register("digits-reverse", "scikit-learn digits (1,797, 8x8 -> 32x32) + inverted copies; group = reversed",

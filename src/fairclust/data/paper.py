@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import DataFileError
 from .registry import Dataset, register
-from .embedded import pad_to, reversed_pair, source_pair, upsample
+from .images import pad_to, reversed_pair, source_pair, upsample
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)"
 USPS_H5_SOURCE = "https://www.kaggle.com/bistaumanga/usps-dataset"

@@ -158,23 +158,36 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     recipe : {"default", "faithful", "paper"}, default="default"
         Named hyper-parameter set (see :mod:`fairclust.config`). ``paper`` is SPEC §1.4;
         ``faithful`` the paper's method sized for a CPU and data sets of a few thousand
-        samples; ``default`` is ``faithful`` plus the alignment extension (``align_groups``).
+        samples; ``default`` adds the extensions: strong teachers, cross-group matching,
+        teacher targets, fair labels and a data-sized schedule (README, "Recipes").
     alpha_f, alpha_s : float, default=None
         Weights of the fairness-adversarial and structural-preservation losses
         (recipe: 1 and 1).
     n_iters, batch_size, lr : default=None
-        DFC iterations T, samples per group per batch b, Adam learning rate.
+        DFC iterations T (replaces the default recipe's epochs), samples per group per
+        batch b, Adam learning rate.
+    epochs, stop_tol : float, default=None
+        Data-sized schedule: T = ``epochs`` passes over the largest group, with the labels
+        checked once per epoch; training stops when fewer than ``stop_tol`` of them changed
+        (DEC's rule). Default recipe: 15 and 0.01; ``faithful``/``paper``: fixed T.
     pretrain_epochs, teacher_epochs, dec_iters, latent_dim : default=None
         Pretraining lengths (shared VAE, per-group VAEs, per-group DEC) and embedding size.
+    teacher : {"auto", "vae-umap", "umap", "dec"}, default=None
+        Per-group teachers (:mod:`fairclust.teachers`): UMAP + Gaussian mixture on the
+        shared embedding or on the input, ``auto`` (default recipe) the better separated of
+        the two per group, or the paper's VAE + DEC.
     align_groups : bool, default=None
         The alignment extension (:mod:`fairclust.align`): match the teachers' clusters
-        across groups by their structure, and preserve affinities across groups too.
-    fair_labels : float in [0, 1), default=None
+        across groups, and preserve affinities across groups too.
+    matching : {"features", "fused", "structure"}, default=None
+        How clusters are matched across groups (:func:`fairclust.align.match`).
+    fair_labels : float in [0, 1) or False, default=None
         The fair-labels extension: ``labels_`` become the hard assignment closest to the
         trained ``q`` in which every cluster holds each group's share of the data within a
         factor ``1 - fair_labels`` (see :func:`fair_labels`; 0.05 gives Balance >= ~0.9).
-        ``None``: ``labels_`` is the argmax of ``q``. The model itself is unchanged, and
-        :meth:`predict` on new samples (no groups) still takes the argmax.
+        ``None``: the recipe's (default 0.05; ``faithful``/``paper``: off); ``False``:
+        ``labels_`` is the argmax of ``q``. The model itself is unchanged, and
+        :meth:`predict` on new samples (no groups) takes the argmax.
     device : str, default=None
         ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
     cache_dir : str or False, default=None
@@ -228,7 +241,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                  lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
                  dec_iters: int | None = None, latent_dim: int | None = None, align_groups: bool | None = None,
                  fair_labels: float | bool | None = None, teacher: str | None = None, matching: str | None = None,
-                 device: str | None = None,
+                 epochs: float | None = None, stop_tol: float | None = None, device: str | None = None,
                  cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
                  checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.n_clusters = n_clusters
@@ -246,6 +259,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.fair_labels = fair_labels
         self.teacher = teacher
         self.matching = matching
+        self.epochs = epochs
+        self.stop_tol = stop_tol
         self.device = device
         self.cache_dir = cache_dir
         self.random_state = random_state
@@ -260,7 +275,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                        batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
                        teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
                        align_groups=self.align_groups, fair_labels=self.fair_labels, teacher=self.teacher,
-                       matching=self.matching)
+                       matching=self.matching, epochs=self.epochs, stop_tol=self.stop_tol)
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -304,6 +319,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
         P = torch.from_numpy(P_np)
         self.teacher_labels_ = P.argmax(1).numpy()
+        self.teacher_choice_ = pre.teacher_choice if distributed.is_main() else None
 
         seed_everything(seed)
         trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)

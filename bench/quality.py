@@ -1,0 +1,140 @@
+"""DFC's quality, stage by stage, on the embedded data sets (docs/results.md, "Default recipe").
+
+For every data set x seed x variant: one cold-cache DFC fit (a fresh cache folder), then
+Accuracy / NMI / Balance of ``labels_`` (fair labels where the recipe has them) and of the
+argmax, each teacher's accuracy within its own group, the fraction of teacher clusters
+matched to the right partner (each cluster's majority class; labels used only to score),
+the aligned teachers' accuracy, iterations run and stage seconds. One JSON line per run to
+``--out`` (appended; ``--resume`` skips runs already there), a markdown table at the end.
+
+    python bench/quality.py --datasets digits-reverse,reverse-mnist5k,mnist-digits,mnist-usps-mini \
+        --seeds 0,1,2 --variants default --out runs/quality.jsonl
+    python bench/quality.py --datasets digits-reverse --seeds 0 \
+        --variants default,teacher=umap,teacher=dec,matching=fused,matching=structure,recipe=faithful
+
+A variant is ``default`` or comma-free ``key=value`` pairs joined by ``+`` (estimator
+arguments, e.g. ``teacher=dec+matching=structure``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fairclust import DeepFairClustering, metrics
+from fairclust.data import load_dataset
+
+
+def parse_variant(text: str) -> dict:
+    if text == "default":
+        return {}
+    out = {}
+    for part in text.split("+"):
+        key, _, value = part.partition("=")
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                continue
+        out[key] = {"False": False, "True": True}.get(value, value) if isinstance(value, str) else value
+    return out
+
+
+def right_matches(y: np.ndarray, teacher: np.ndarray, g: np.ndarray, k: int) -> float:
+    """Fraction of clusters whose majority class is the same in every group."""
+    maj = []
+    for h in np.unique(g):
+        m = g == h
+        maj.append(np.array([np.bincount(y[m][teacher[m] == c], minlength=y.max() + 1).argmax()
+                             if (teacher[m] == c).any() else -1 for c in range(k)]))
+    return float(np.mean([all(mj[c] == maj[0][c] for mj in maj) for c in range(k)]))
+
+
+def one_run(ds, seed: int, variant: str, threads: int | None) -> dict:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    k = ds.n_classes
+    with tempfile.TemporaryDirectory() as cache:
+        t0 = time.perf_counter()
+        model = DeepFairClustering(k, random_state=seed, cache_dir=cache, **parse_variant(variant))
+        model.fit(ds.X, sensitive_features=ds.sensitive)
+        seconds = time.perf_counter() - t0
+    g = np.asarray(ds.sensitive)
+    argmax = model.predict(ds.X)
+    rep = metrics.report(model.labels_, sensitive_features=g, labels_true=ds.y, n_clusters=k)
+    arg = metrics.report(argmax, sensitive_features=g, labels_true=ds.y, n_clusters=k)
+    within = [metrics.accuracy(ds.y[g == h], model.teacher_labels_[g == h]) for h in np.unique(g)]
+    return {
+        "dataset": ds.name, "seed": seed, "variant": variant,
+        "accuracy": rep["accuracy"], "nmi": rep["nmi"], "balance": rep["balance"], "balance_max": rep["balance_max"],
+        "argmax_accuracy": arg["accuracy"], "argmax_nmi": arg["nmi"], "argmax_balance": arg["balance"],
+        "teacher_within": within, "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
+        "right_matches": right_matches(ds.y, model.teacher_labels_, g, k),
+        "iterations_run": model.history_.get("iterations_run"), "n_iters": model.config_["n_iters"],
+        "seconds": seconds, "timings": model.timings_,
+    }
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| data set | variant | seeds | Acc | NMI | Balance (of max) | argmax Acc / Bal | teachers within groups "
+            "| right matches | iters | seconds |\n|" + " --- |" * 11)
+    lines = [head]
+    keys = sorted({(r["dataset"], r["variant"]) for r in rows}, key=lambda t: (t[0], t[1] != "default", t[1]))
+    for name, variant in keys:
+        rs = [r for r in rows if r["dataset"] == name and r["variant"] == variant]
+
+        def ms(f):
+            v = np.array([f(r) for r in rs], dtype=float)
+            return f"{v.mean():.3f}" + (f" ± {v.std():.3f}" if len(v) > 1 else "")
+
+        within = np.mean([r["teacher_within"] for r in rs], axis=0)
+        lines.append(
+            f"| {name} | {variant} | {len(rs)} | {ms(lambda r: r['accuracy'])} | {ms(lambda r: r['nmi'])} "
+            f"| {ms(lambda r: r['balance'])} ({np.mean([r['balance'] / r['balance_max'] for r in rs]):.0%}) "
+            f"| {ms(lambda r: r['argmax_accuracy'])} / {ms(lambda r: r['argmax_balance'])} "
+            f"| {' / '.join(f'{w:.3f}' for w in within)} | {ms(lambda r: r['right_matches'])} "
+            f"| {ms(lambda r: r['iterations_run'] or r['n_iters'])} | {ms(lambda r: r['seconds'])} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", default="digits-reverse,reverse-mnist5k,mnist-digits,mnist-usps-mini")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--variants", default="default")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", default="runs/quality.jsonl")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--table-only", action="store_true")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    if not args.table_only:
+        done = {(r["dataset"], r["seed"], r["variant"]) for r in rows} if args.resume else set()
+        for name in args.datasets.split(","):
+            ds = load_dataset(name)
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for variant in args.variants.split(","):
+                    if (name, seed, variant) in done:
+                        continue
+                    row = one_run(ds, seed, variant, args.threads)
+                    rows.append(row)
+                    with out.open("a") as fh:
+                        fh.write(json.dumps(row) + "\n")
+                    print(f"{name} seed {seed} {variant}: acc {row['accuracy']:.3f} nmi {row['nmi']:.3f} "
+                          f"bal {row['balance']:.3f}/{row['balance_max']:.3f} teachers {row['teacher_within']} "
+                          f"right {row['right_matches']:.2f} {row['seconds']:.0f}s", flush=True)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The default recipe's extensions, each on real data (scikit-learn's handwritten digits):
+strong per-group teachers, a data-sized schedule with DEC's stopping rule, fair labels
+by default, and their validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+
+from fairclust import DeepFairClustering, metrics
+from fairclust.config import resolve
+from fairclust.errors import FairclustError
+from fairclust.teachers import umap_gmm
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    return (d.data / 16.0).astype(np.float32), d.target
+
+
+@pytest.fixture(scope="module")
+def reversed_digits(digits):
+    """400 digits and their inverted copies, 8x8 images; group = inverted."""
+    x, y = digits
+    idx = np.random.default_rng(0).permutation(len(x))[:400]
+    imgs = x[idx].reshape(-1, 1, 8, 8)
+    return np.concatenate([imgs, 1.0 - imgs]), np.concatenate([y[idx], y[idx]]), np.repeat([0, 1], len(idx))
+
+
+def test_umap_teacher_beats_kmeans_on_real_digits(digits):
+    x, y = digits
+    P = umap_gmm(x, 10, seed=0)
+    assert P.shape == (len(x), 10)
+    np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-4)
+    acc = metrics.accuracy(y, P.argmax(1))
+    km = metrics.accuracy(y, KMeans(10, n_init=10, random_state=0).fit_predict(x))
+    assert acc >= 0.85 and acc > km + 0.05, (acc, km)
+    np.testing.assert_array_equal(P.argmax(1), umap_gmm(x, 10, seed=0).argmax(1))  # deterministic per seed
+
+
+SMALL = dict(pretrain_epochs=3, batch_size=32, latent_dim=16, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def default_fit(reversed_digits, tmp_path_factory):
+    X, y, g = reversed_digits
+    cache = tmp_path_factory.mktemp("default-cache")
+    model = DeepFairClustering(10, random_state=0, cache_dir=str(cache), **SMALL)
+    return model.fit(X, y, sensitive_features=g), cache
+
+
+def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
+    X, y, g = reversed_digits
+    model, _ = default_fit
+    acc = metrics.accuracy(y, model.labels_)
+    teachers = metrics.accuracy(y, model.teacher_labels_)
+    assert acc >= 0.8 and acc >= teachers - 0.07, (acc, teachers)  # DFC keeps (most of) its teachers' quality
+    assert metrics.balance(model.labels_, sensitive_features=g) >= 0.9  # fair labels by default (max 1)
+    assert model.fair_labels_info_["delta"] == 0.05
+    # the inverted group's teacher clusters were matched to the original's (contrast flip detected)
+    assert model.matching_[1]["sign"] == -1.0
+    assert teachers >= 0.8  # aligned teachers agree across groups
+    # the VAE is barely trained here: the input's UMAP clusters are the better separated, and chosen
+    assert [c["kind"] for c in model.teacher_choice_] == ["umap", "umap"]
+    assert set(model.timings_) >= {"pretrain_shared_vae", "pretrain_teachers_umap", "pretrain_matching", "dfc"}
+
+
+def test_schedule_is_sized_to_the_data(reversed_digits, default_fit):
+    model, _ = default_fit
+    per_epoch = int(np.ceil(400 / 32))
+    assert model.config_["n_iters"] == 15 * per_epoch and model.config_["eval_every"] == per_epoch
+    checks = [e["iteration"] for e in model.history_["evals"]]
+    assert checks == [per_epoch * (i + 1) for i in range(len(checks))]
+    assert model.history_["iterations_run"] == checks[-1] <= 15 * per_epoch
+
+
+def test_stopping_rule_ends_training_early(reversed_digits, default_fit):
+    X, y, g = reversed_digits
+    _, cache = default_fit
+    # any change below 100% counts as converged: stop at the second check
+    model = DeepFairClustering(10, random_state=0, cache_dir=str(cache), epochs=6, stop_tol=1.0, **SMALL)
+    model.fit(X, sensitive_features=g)
+    per_epoch = int(np.ceil(400 / 32))
+    assert model.history_["iterations_run"] == 2 * per_epoch
+    assert len(model.history_["evals"]) == 2 and model.history_["evals"][1]["changed"] < 1.0
+    assert model.pretrain_cache_hits_["teachers_umap"] is True  # teachers cached like the other stages
+
+
+def test_no_fair_labels_gives_the_argmax(reversed_digits, default_fit):
+    X, y, g = reversed_digits
+    fair, cache = default_fit
+    plain = DeepFairClustering(10, random_state=0, cache_dir=str(cache), fair_labels=False, **SMALL)
+    plain.fit(X, y, sensitive_features=g)
+    assert plain.fair_labels_info_ is None
+    np.testing.assert_array_equal(plain.labels_, plain.predict(X))
+    np.testing.assert_array_equal(plain.predict(X), fair.predict(X))  # same network, same seed
+    assert metrics.balance(fair.labels_, sensitive_features=g) >= metrics.balance(plain.labels_, sensitive_features=g)
+
+
+def test_explicit_iterations_replace_the_epochs():
+    assert resolve("default").epochs == 15.0
+    cfg = resolve("default", n_iters=40)
+    assert cfg.epochs == 0 and cfg.n_iters == 40
+    assert resolve("faithful").epochs == 0 and resolve("faithful").pretrain.teacher == "dec"
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("teacher", "kmeans", "teacher must be one of auto, vae-umap, umap, dec"),
+    ("matching", "magic", "matching must be one of features, fused, structure"),
+    ("epochs", -1, "epochs must be finite and >= 0"),
+    ("stop_tol", float("nan"), "stop_tol must be finite and >= 0"),
+    ("fair_labels", 1.5, "fair_labels must be in [0, 1)"),
+])
+def test_bad_settings_are_one_line_errors(name, value, message):
+    with pytest.raises(FairclustError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        resolve("default", **{name: value})
