@@ -45,9 +45,9 @@ import torch
 from torch import nn
 
 from fairclust.config import DFCConfig
-from fairclust.methods.dfc import DFCTrainer
+from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
-from fairclust.pretrain import soft_assign
+from fairclust.embedding import soft_assign
 
 
 class AuthorsCritic(nn.Module):
@@ -162,7 +162,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
 
     def codes_of(enc: nn.Module) -> torch.Tensor:
         """BatchNorm statistics of the data (as after pretraining), centres at K samples' codes."""
-        from fairclust.pretrain import embed
+        from fairclust.embedding import embed
 
         for mod in enc.modules():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm):

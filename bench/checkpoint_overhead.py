@@ -19,7 +19,7 @@ import torch
 
 from fairclust.checkpoint import Checkpointer
 from fairclust.config import resolve
-from fairclust.methods.dfc import DFCTrainer
+from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
 from fairclust.utils import BalancedSampler
 

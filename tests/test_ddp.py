@@ -19,7 +19,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
 from fairclust import DeepFairClustering, distributed, metrics
-from fairclust.methods.dfc import dfc_loss_terms
+from fairclust.losses import dfc_loss_terms
 
 WORLD = 2
 FIT = dict(n_clusters=10, recipe="faithful", n_iters=120, batch_size=64, pretrain_epochs=8, teacher_epochs=8, dec_iters=150,

@@ -16,7 +16,7 @@ import pytest
 from fairclust import DeepFairClustering, metrics
 from fairclust.cli import main
 from fairclust.errors import FairclustError
-from fairclust.methods.dfc import fair_labels
+from fairclust.methods.falg import fair_labels
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -15,7 +15,7 @@ import torch
 from fairclust.cli import build_parser
 from fairclust.cli.args import method_options
 from fairclust.config import RECIPES, DFCConfig
-from fairclust.methods.dfc import DFCTrainer
+from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
 from fairclust.paper_settings import paper_overrides
 

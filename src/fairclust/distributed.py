@@ -161,7 +161,7 @@ def gather_groups(q: torch.Tensor, n_groups: int) -> torch.Tensor:
 
 
 def wrap(ctx: Context | None, trainer: nn.Module) -> nn.Module | None:
-    """The one DDP wrapper around a :class:`~fairclust.methods.dfc.DFCTrainer` (``None`` in one process)."""
+    """The one DDP wrapper around a :class:`~fairclust.methods.dfc_training.DFCTrainer` (``None`` in one process)."""
     if ctx is None:
         return None
     from torch.nn.parallel import DistributedDataParallel

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
-from torch.nn import functional as F
 
 from .cache import StageCache, fingerprint
+from .embedding import embed, kmeans, soft_assign
+from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
-from .utils import BalancedSampler, gather, progress
+from .utils import BalancedSampler, progress
 
 
 @dataclass
@@ -47,19 +47,6 @@ def recon_kind(X: torch.Tensor | np.ndarray) -> str:
     if X.ndim == 4 and float(X.min()) >= 0.0 and float(X.max()) <= 1.0:
         return "bce"
     return "mse"
-
-
-def vae_loss(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-             kind: str, kl_weight: float) -> torch.Tensor:
-    """Negative ELBO per sample (reconstruction summed over dimensions + weighted KL)."""
-    x = x.flatten(1)
-    logits = logits.flatten(1)
-    if kind == "bce":
-        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-    else:
-        rec = 0.5 * F.mse_loss(logits, x, reduction="sum")
-    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return (rec + kl_weight * kl) / x.shape[0]
 
 
 def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, seed: int, device: torch.device,
@@ -90,38 +77,6 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, see
     return {k: v.detach().cpu() for k, v in enc.state_dict().items()}
 
 
-@torch.no_grad()
-def embed(encoder: torch.nn.Module, X: torch.Tensor, device: torch.device, batch_size: int = 2048) -> torch.Tensor:
-    """``mu`` of every sample, encoder in eval mode (returned on CPU)."""
-    was_training = encoder.training
-    encoder.eval()
-    out = gather(lambda xb: encoder(xb)[0], X, batch_size=batch_size, device=device)
-    encoder.train(was_training)
-    return out
-
-
-@torch.no_grad()
-def soft_assign(encoder: torch.nn.Module, centers: torch.Tensor, X: torch.Tensor, device: torch.device,
-                alpha: float = 1.0, batch_size: int = 2048) -> torch.Tensor:
-    """Student-t assignment of every sample, encoder in eval mode (z = mu), on CPU."""
-    was_training = encoder.training
-    encoder.eval()
-    c = centers.detach().to(device)
-    out = gather(lambda xb: student_t(encoder(xb)[0], c, alpha), X, batch_size=batch_size, device=device)
-    encoder.train(was_training)
-    return out
-
-
-def kmeans(Z: np.ndarray, n_clusters: int, n_init: int, seed: int) -> KMeans:
-    return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(np.asarray(Z, dtype=np.float64))
-
-
-def dec_target(q: torch.Tensor) -> torch.Tensor:
-    """DEC's auxiliary target ``t_ik ∝ q_ik^2 / f_k`` with ``f_k = sum_i q_ik``."""
-    w = q.pow(2) / q.sum(0)
-    return w / w.sum(1, keepdim=True)
-
-
 def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: PretrainSettings, seed: int,
               device: torch.device, *, desc: str, verbose: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """DEC (Xie et al. 2016) on ``X``: k-means init in mu-space, then self-training.
@@ -147,7 +102,7 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: Pre
         pos += b
         q = student_t(encoder(X[idx].to(device))[0], centers)
         p = target[idx].to(device)
-        loss = torch.sum(p * (torch.log(p + 1e-12) - torch.log(q + 1e-12))) / b
+        loss = dec_divergence(p, q)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -1,6 +1,6 @@
 """Throughput of one DFC training iteration (what ``fairclust bench step`` prints).
 
-The iteration timed is exactly :meth:`fairclust.methods.dfc.DFCTrainer.step` with the
+The iteration timed is exactly :meth:`fairclust.methods.dfc_training.DFCTrainer.step` with the
 SPEC section 1.1 networks on ``1 x 32 x 32`` inputs, ``n_groups x batch_size`` images and
 K clusters, plus what the method needs from the frozen teachers: drawing the balanced
 batch and gathering its samples and their (precomputed) teacher assignments. Data are
@@ -57,7 +57,7 @@ def make_problem(batch_size: int, device: torch.device, *, n_groups: int = 2, n_
                  in_shape: tuple[int, ...] = (1, 32, 32), pool_per_group: int | None = None,
                  seed: int = 0) -> StepProblem:
     """Random images (a pool of ``pool_per_group`` per group) and random teacher assignments."""
-    from .methods.dfc import DFCTrainer
+    from .methods.dfc_training import DFCTrainer
     from .nn import make_encoder
 
     torch.manual_seed(seed)

@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..cache import StageCache
 from ..config import resolve
 from ..errors import FairclustError
-from ..pretrain import Pretrainer, embed
+from ..embedding import embed
+from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
 

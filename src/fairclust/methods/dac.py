@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
 
-from ..pretrain import embed, kmeans
+from ..embedding import embed, kmeans
 from ..utils import gather, progress, resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 

@@ -9,7 +9,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ..config import resolve
-from ..pretrain import soft_assign, train_dec
+from ..embedding import soft_assign
+from ..pretrain import train_dec
 from ..utils import resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 

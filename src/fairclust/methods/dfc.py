@@ -1,11 +1,10 @@
-"""Deep Fair Clustering (Li, Zhao, Liu, CVPR 2020), SPEC section 1.
+"""Deep Fair Clustering (Li, Zhao, Liu, CVPR 2020), SPEC section 1: the estimator.
 
-The public estimator :class:`DeepFairClustering` is a thin scikit-learn layer over
-:class:`DFCTrainer`, which owns the torch state (encoder, centres, critic, optimizer)
-and one training iteration, and :func:`dfc_loss_terms`, which owns the mathematics.
-
-``labels_`` are the DFC head's own labels: ``argmax_k q_ik`` with the encoder in eval
-mode (z = mu) over *all* samples - not a k-means run on the final embedding.
+:class:`DeepFairClustering` is a thin scikit-learn layer: it validates the input, runs the
+cached pretraining stages (:mod:`fairclust.pretrain`, :mod:`fairclust.teachers`), matches
+the teachers across groups (:mod:`fairclust.align`), hands the pieces to the plain training
+loop (:mod:`fairclust.methods.dfc_training`; the losses are in :mod:`fairclust.losses`) and
+labels the result (argmax of ``q``, or the fair labels of :func:`fairclust.methods.falg.fair_labels`).
 """
 
 from __future__ import annotations
@@ -17,135 +16,23 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from .. import distributed, metrics
+from .. import distributed
 from ..align import align_teachers
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer, load_safely
 from ..config import DFCConfig, resolve
+from ..embedding import embed, soft_assign
 from ..errors import FairclustError
-from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, make_encoder, sample_z, student_t
-from ..pretrain import Pretrainer, embed, soft_assign
-from ..utils import BalancedSampler, atomic_save, progress, resolve_device, seed_everything
+from ..nn import ConvEncoder, Critic, make_encoder
+from ..pretrain import Pretrainer
+from ..utils import atomic_save, resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
-from .falg import constraint_violation, fair_assignment_lp
+from .dfc_training import DFCTrainer, assign_all, size_schedule, train
+from .falg import fair_labels
 
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 1
-
-
-def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
-                   cross_group: bool = False, teacher_target: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """``L_c`` and ``L_s`` of one balanced batch (rows: group 0's b samples, then group 1's, ...).
-
-    L_c = sum_g (1/M) sum_{i in g} KL(t_i || q_i), the target t computed per group per
-    batch and detached; L_s = sum_g (1/M) ||Q_g Q_g^T - P_g P_g^T||_F^2 (summed entries).
-    With ``cross_group`` (the alignment extension, teachers' clusters matched across
-    groups beforehand), L_s = (1/M) ||Q Q^T - P P^T||_F^2 over the whole batch: the
-    within-group blocks are the paper's term, the off-diagonal blocks tie the groups.
-    """
-    k = q.shape[1]
-    qv = q.view(n_groups, -1, k)
-    pv = p_teacher.view(n_groups, -1, k)
-    # the paper: DEC's sharpened target of q itself; ``teacher_target``: the (aligned) teachers' P
-    t = pv if teacher_target else dec_target_batched(qv.detach())
-    l_c = torch.sum(t * (torch.log(t.clamp_min(1e-12)) - torch.log(qv.clamp_min(1e-12)))) / n_groups
-    if cross_group:
-        diff = q @ q.t() - p_teacher @ p_teacher.t()
-    else:
-        diff = torch.bmm(qv, qv.transpose(1, 2)) - torch.bmm(pv, pv.transpose(1, 2))
-    l_s = diff.pow(2).sum() / n_groups
-    return l_c, l_s
-
-
-def fair_labels(q: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
-    """Hard labels as close to ``q`` as fairness allows (the ``fair_labels`` extension).
-
-    Minimises ``sum_i -log q[i, label_i]`` subject to every cluster holding each group ``l``
-    in the share ``[r_l (1 - delta), r_l / (1 - delta)]`` (``r_l``: the group's share of the
-    data): FAlg's fair-assignment LP (:func:`fairclust.methods.falg.fair_assignment_lp`) with
-    DFC's soft assignments as costs, then each point split by the LP goes to its largest
-    share. The LP's vertex splits at most ``2 K M`` points, which bounds the violation after
-    rounding (in points). Returns the labels and a summary.
-    """
-    x, lp = fair_assignment_lp(-np.log(np.clip(q, 1e-12, None)), codes, delta)
-    labels = x.argmax(1).astype(np.int64)
-    onehot = np.zeros_like(x)
-    onehot[np.arange(len(labels)), labels] = 1.0
-    info = {"delta": float(delta), "changed": int((labels != q.argmax(1)).sum()),
-            "fractional_points": int(((x > 1e-9).sum(1) > 1).sum()),
-            "lp_violation": constraint_violation(x, codes, lp["alpha"], lp["beta"]),
-            "violation": constraint_violation(onehot, codes, lp["alpha"], lp["beta"])}
-    return labels, info
-
-
-def dec_target_batched(q: torch.Tensor) -> torch.Tensor:
-    """DEC target for a stack of groups ``(M, b, K)``: frequencies per group."""
-    w = q.pow(2) / q.sum(1, keepdim=True)
-    return w / w.sum(2, keepdim=True)
-
-
-class DFCTrainer(nn.Module):
-    """Encoder + centres + critic, one Adam optimizer, one training step."""
-
-    def __init__(self, encoder: nn.Module, centers: np.ndarray, n_groups: int, cfg: DFCConfig):
-        super().__init__()
-        self.encoder = encoder
-        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
-        self.critic = Critic(self.centers.shape[0], n_groups)
-        self.n_groups = n_groups
-        self.cfg = cfg
-        self.gather = None  # set by fairclust.distributed under DDP: all-gathers q across ranks
-        if isinstance(encoder, ConvEncoder):  # NHWC convolutions: same values, ~1.3x faster (docs/benchmarks.md)
-            encoder.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(
-            [
-                {"params": list(encoder.parameters()) + [self.centers], "lr": cfg.lr, "base_lr": cfg.lr},
-                {"params": list(self.critic.parameters()), "lr": cfg.lr * cfg.critic_lr_mult,
-                 "base_lr": cfg.lr * cfg.critic_lr_mult},
-            ],
-            weight_decay=cfg.weight_decay,
-        )
-
-    def assign(self, x: torch.Tensor) -> torch.Tensor:
-        mu, logvar = self.encoder(x)
-        return student_t(sample_z(mu, logvar, self.encoder.training), self.centers, self.cfg.t_alpha)
-
-    def forward(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor,
-                g: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The loss of one iteration and its terms (what a DDP wrapper calls).
-
-        Under DDP (``self.gather`` set), ``x``/``g`` are this rank's share of every
-        group's batch and ``p_teacher`` the teachers' rows of the *whole* batch: L_c and
-        L_s are computed on the all-gathered ``q``, so they are the one-process losses.
-        """
-        cfg = self.cfg
-        if x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        q = self.assign(x)
-        q_all = q if self.gather is None else self.gather(q, self.n_groups)
-        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups, cfg.target == "teachers")
-        logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
-        l_f = F.cross_entropy(logits, g)
-        loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
-        return loss, {"loss": loss.detach(), "L_c": l_c.detach(), "L_s": l_s.detach(), "L_f": l_f.detach()}
-
-    def step(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor, g: torch.Tensor,
-             model: nn.Module | None = None) -> dict[str, torch.Tensor]:
-        """One iteration at step ``t`` of ``n_iters``; returns the loss terms (detached).
-
-        ``model``: the DDP wrapper around this trainer, when training is distributed.
-        """
-        decay = (1.0 + 10.0 * t / self.cfg.n_iters) ** -0.75
-        for group in self.optimizer.param_groups:
-            group["lr"] = group["base_lr"] * decay
-        loss, terms = (model or self)(t, x, p_teacher, g)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return terms
 
 
 class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
@@ -323,65 +210,18 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
         seed_everything(seed)
         trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)
-        b_group = min(cfg.batch_size, int(np.bincount(codes).max()))
-        if cfg.epochs > 0:  # schedule sized to the data: epochs over the largest group, checked once per epoch
-            per_epoch = max(1, int(np.ceil(np.bincount(codes).max() / b_group)))
-            cfg.n_iters = max(1, int(np.ceil(cfg.epochs * per_epoch)))
-            cfg.eval_every = per_epoch
-        b = distributed.per_rank_batch(dctx, b_group)
-        sampler = BalancedSampler(codes, b, seed)
-        g_batch = torch.arange(n_groups, device=device).repeat_interleave(b // (dctx.world_size if dctx else 1))
-        on_device = device.type == "cuda"
-        X_src = Xt.to(device) if on_device else Xt
-        P_src = P.to(device) if on_device else P
-        history: dict[str, list] = {"iteration": [], "loss": [], "L_c": [], "L_s": [], "L_f": [], "evals": []}
+        size_schedule(cfg, codes)
         ckpt = Checkpointer(self.checkpoint_path if distributed.is_main() else None,
                             every=self.checkpoint_every, resume=self.resume,
                             key=fingerprint(pre.data_key, cfg.to_dict(), self.n_clusters, seed))
-        start, pending = ckpt.restore(trainer, sampler, history)
-        model = distributed.wrap(dctx, trainer)  # the one DDP wrapper (None in one process)
-        t0 = time.perf_counter()
-        trainer.train()
-        stop = False
-        bar = progress(range(start, cfg.n_iters), desc="DFC", enabled=verbose)
-        with ckpt.catch_signals():
-            for t in bar:
-                batch = sampler.next()
-                idx, p_idx = (torch.from_numpy(a) for a in (distributed.shard(dctx, batch, n_groups), batch))
-                if on_device:
-                    idx, p_idx = idx.to(device), p_idx.to(device)
-                terms = trainer.step(t, X_src[idx].to(device), P_src[p_idx].to(device), g_batch, model=model)
-                pending.append(terms)
-                for cb in callbacks or ():
-                    cb(t + 1, trainer)
-                last = t == cfg.n_iters - 1
-                if len(pending) >= 50 or last:
-                    pending = self._flush(history, pending, t, bar)
-                if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
-                    if distributed.is_main():
-                        q_eval = self._evaluate(trainer, Xt, device, codes, y_arr, history, t + 1)
-                        changed = history["evals"][-1]["changed"]
-                        # DEC's stopping rule: the assignments stopped changing
-                        stop = bool(cfg.stop_tol > 0 and changed is not None and changed < cfg.stop_tol)
-                    if cfg.stop_tol > 0:
-                        stop = distributed.broadcast_flag(dctx, stop)
-                ckpt.after_iteration(t + 1, cfg.n_iters, trainer, sampler, history, pending)
-                if stop:
-                    pending = self._flush(history, pending, t, bar)
-                    break
-        ckpt.finish()
-        history.pop("_labels", None)
-        history["iterations_run"] = len(history["iteration"])
-        distributed.broadcast_module(dctx, trainer)  # every rank ends with rank 0's model
-        t_dfc = time.perf_counter() - t0
+        history, q_all, t_dfc = train(trainer, Xt, P, codes, cfg, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
+                                      y=y_arr, n_clusters=self.n_clusters, callbacks=callbacks, verbose=verbose)
+        t1 = time.perf_counter()
+        q_all = (q_all if q_all is not None else assign_all(trainer, Xt, device)).numpy()
 
         self.encoder_ = trainer.encoder.eval()
         self.critic_ = trainer.critic.eval()
         self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
-        t1 = time.perf_counter()
-        # the final evaluation (rank 0) already assigned every sample with this very model
-        final_eval = cfg.eval_every and distributed.is_main() and start < cfg.n_iters
-        q_all = (q_eval if final_eval else self._assign_all(trainer, Xt, device)).numpy()
         self.labels_ = q_all.argmax(1)
         self.fair_labels_info_ = None
         if cfg.fair_labels is not None:
@@ -392,35 +232,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                          "evaluation": time.perf_counter() - t1, "total": time.perf_counter() - t_start}
         self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
         return self
-
-    @staticmethod
-    def _flush(history: dict, pending: list, t: int, bar) -> list:
-        """Move the pending per-iteration loss records (ending at iteration ``t``) into ``history``."""
-        for i, d in enumerate(pending):
-            history["iteration"].append(t - len(pending) + 1 + i)
-            for k_, v in d.items():
-                history[k_].append(float(v))
-        if pending:
-            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
-        return []
-
-    def _evaluate(self, trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device, codes: np.ndarray,
-                  y: np.ndarray | None, history: dict, iteration: int) -> torch.Tensor:
-        """Assign every sample, append the metrics (and the fraction of labels changed) to ``history``."""
-        q = self._assign_all(trainer, Xt, device)
-        labels = q.argmax(1).numpy()
-        rep = metrics.report(labels, sensitive_features=codes, labels_true=y, n_clusters=self.n_clusters)
-        rep.pop("information", None)
-        previous = history.get("_labels")
-        rep["changed"] = None if previous is None else float(np.mean(np.asarray(previous) != labels))
-        history["_labels"] = labels.tolist()
-        history["evals"].append({"iteration": iteration, **rep})
-        trainer.train()
-        return q
-
-    @staticmethod
-    def _assign_all(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device) -> torch.Tensor:
-        return soft_assign(trainer.encoder, trainer.centers, Xt, device, trainer.cfg.t_alpha)
 
     # ------------------------------------------------------------------ inference
     def _check_fitted(self) -> None:

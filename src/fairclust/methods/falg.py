@@ -22,8 +22,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from ..embedding import kmeans
 from ..errors import FairclustError
-from ..pretrain import kmeans
 from ..validation import check_delta
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
@@ -68,6 +68,27 @@ def constraint_violation(x: np.ndarray, codes: np.ndarray, alpha: np.ndarray, be
     over = per_group - alpha[:, None] * size[None]
     under = beta[:, None] * size[None] - per_group
     return float(max(over.max(), under.max(), 0.0))
+
+
+def fair_labels(q: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
+    """Hard labels as close to ``q`` as fairness allows (the ``fair_labels`` extension).
+
+    Minimises ``sum_i -log q[i, label_i]`` subject to every cluster holding each group ``l``
+    in the share ``[r_l (1 - delta), r_l / (1 - delta)]`` (``r_l``: the group's share of the
+    data): FAlg's fair-assignment LP (:func:`fair_assignment_lp`) with
+    DFC's soft assignments as costs, then each point split by the LP goes to its largest
+    share. The LP's vertex splits at most ``2 K M`` points, which bounds the violation after
+    rounding (in points). Returns the labels and a summary.
+    """
+    x, lp = fair_assignment_lp(-np.log(np.clip(q, 1e-12, None)), codes, delta)
+    labels = x.argmax(1).astype(np.int64)
+    onehot = np.zeros_like(x)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    info = {"delta": float(delta), "changed": int((labels != q.argmax(1)).sum()),
+            "fractional_points": int(((x > 1e-9).sum(1) > 1).sum()),
+            "lp_violation": constraint_violation(x, codes, lp["alpha"], lp["beta"]),
+            "violation": constraint_violation(onehot, codes, lp["alpha"], lp["beta"])}
+    return labels, info
 
 
 class FairAssignment(FeatureClusterMixin):

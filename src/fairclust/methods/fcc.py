@@ -22,7 +22,7 @@ from scipy import sparse
 from sklearn.cluster import kmeans_plusplus
 
 from ..errors import FairclustError
-from ..pretrain import kmeans
+from ..embedding import kmeans
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..pretrain import kmeans
+from ..embedding import kmeans
 from ._features import FeatureClusterMixin, store_params
 
 

@@ -1,0 +1,178 @@
+"""DFC's training: the trainer module (encoder, centres, critic, one optimizer, one step) and
+the plain training loop around it (sampling, DDP, checkpoints, per-epoch evaluation, the
+stopping rule). :class:`fairclust.methods.dfc.DeepFairClustering` builds the pieces and calls
+:func:`train`; the mathematics is in :mod:`fairclust.losses`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .. import distributed, metrics
+from ..checkpoint import Checkpointer
+from ..config import DFCConfig
+from ..embedding import soft_assign
+from ..losses import dfc_loss_terms
+from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, sample_z, student_t
+from ..utils import BalancedSampler, progress
+
+
+class DFCTrainer(nn.Module):
+    """Encoder + centres + critic, one Adam optimizer, one training step."""
+
+    def __init__(self, encoder: nn.Module, centers: np.ndarray, n_groups: int, cfg: DFCConfig):
+        super().__init__()
+        self.encoder = encoder
+        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
+        self.critic = Critic(self.centers.shape[0], n_groups)
+        self.n_groups = n_groups
+        self.cfg = cfg
+        self.gather = None  # set by fairclust.distributed under DDP: all-gathers q across ranks
+        if isinstance(encoder, ConvEncoder):  # NHWC convolutions: same values, ~1.3x faster (docs/benchmarks.md)
+            encoder.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(
+            [
+                {"params": list(encoder.parameters()) + [self.centers], "lr": cfg.lr, "base_lr": cfg.lr},
+                {"params": list(self.critic.parameters()), "lr": cfg.lr * cfg.critic_lr_mult,
+                 "base_lr": cfg.lr * cfg.critic_lr_mult},
+            ],
+            weight_decay=cfg.weight_decay,
+        )
+
+    def assign(self, x: torch.Tensor) -> torch.Tensor:
+        mu, logvar = self.encoder(x)
+        return student_t(sample_z(mu, logvar, self.encoder.training), self.centers, self.cfg.t_alpha)
+
+    def forward(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor,
+                g: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of one iteration and its terms (what a DDP wrapper calls).
+
+        Under DDP (``self.gather`` set), ``x``/``g`` are this rank's share of every
+        group's batch and ``p_teacher`` the teachers' rows of the *whole* batch: L_c and
+        L_s are computed on the all-gathered ``q``, so they are the one-process losses.
+        """
+        cfg = self.cfg
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        q = self.assign(x)
+        q_all = q if self.gather is None else self.gather(q, self.n_groups)
+        l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups, cfg.target == "teachers")
+        logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
+        l_f = F.cross_entropy(logits, g)
+        loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
+        return loss, {"loss": loss.detach(), "L_c": l_c.detach(), "L_s": l_s.detach(), "L_f": l_f.detach()}
+
+    def step(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor, g: torch.Tensor,
+             model: nn.Module | None = None) -> dict[str, torch.Tensor]:
+        """One iteration at step ``t`` of ``n_iters``; returns the loss terms (detached).
+
+        ``model``: the DDP wrapper around this trainer, when training is distributed.
+        """
+        decay = (1.0 + 10.0 * t / self.cfg.n_iters) ** -0.75
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["base_lr"] * decay
+        loss, terms = (model or self)(t, x, p_teacher, g)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return terms
+
+
+def size_schedule(cfg: DFCConfig, codes: np.ndarray) -> None:
+    """With ``cfg.epochs > 0``, set T to that many passes over the largest group (checked once per epoch)."""
+    largest = int(np.bincount(codes).max())
+    if cfg.epochs > 0:
+        per_epoch = max(1, int(np.ceil(largest / min(cfg.batch_size, largest))))
+        cfg.n_iters = max(1, int(np.ceil(cfg.epochs * per_epoch)))
+        cfg.eval_every = per_epoch
+
+
+def assign_all(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``q`` of every sample (encoder in eval mode), on the CPU."""
+    return soft_assign(trainer.encoder, trainer.centers, Xt, device, trainer.cfg.t_alpha)
+
+
+def _flush(history: dict, pending: list, t: int, bar) -> list:
+    """Move the pending per-iteration loss records (ending at iteration ``t``) into ``history``."""
+    for i, d in enumerate(pending):
+        history["iteration"].append(t - len(pending) + 1 + i)
+        for k_, v in d.items():
+            history[k_].append(float(v))
+    if pending:
+        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+    return []
+
+
+def _evaluate(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device, codes: np.ndarray,
+              y: np.ndarray | None, n_clusters: int, history: dict, iteration: int) -> torch.Tensor:
+    """Assign every sample, append the metrics (and the fraction of labels changed) to ``history``."""
+    q = assign_all(trainer, Xt, device)
+    labels = q.argmax(1).numpy()
+    rep = metrics.report(labels, sensitive_features=codes, labels_true=y, n_clusters=n_clusters)
+    rep.pop("information", None)
+    previous = history.get("_labels")
+    rep["changed"] = None if previous is None else float(np.mean(np.asarray(previous) != labels))
+    history["_labels"] = labels.tolist()  # checkpointed with the history: a resumed run stops alike
+    history["evals"].append({"iteration": iteration, **rep})
+    trainer.train()
+    return q
+
+
+def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndarray, cfg: DFCConfig, *, seed: int,
+          device: torch.device, dctx, ckpt: Checkpointer, y: np.ndarray | None, n_clusters: int,
+          callbacks: list | None = None, verbose: bool = False) -> tuple[dict, torch.Tensor | None, float]:
+    """Run DFC's iterations ``[start, T)`` (``start`` > 0 when resuming from ``ckpt``).
+
+    Returns the history, the final evaluation's ``q`` of every sample (rank 0; ``None`` when
+    no evaluation ran at the end) and the seconds spent.
+    """
+    n_groups = trainer.n_groups
+    b = distributed.per_rank_batch(dctx, min(cfg.batch_size, int(np.bincount(codes).max())))
+    sampler = BalancedSampler(codes, b, seed)
+    g_batch = torch.arange(n_groups, device=device).repeat_interleave(b // (dctx.world_size if dctx else 1))
+    on_device = device.type == "cuda"
+    X_src = Xt.to(device) if on_device else Xt
+    P_src = P.to(device) if on_device else P
+    history: dict = {"iteration": [], "loss": [], "L_c": [], "L_s": [], "L_f": [], "evals": []}
+    start, pending = ckpt.restore(trainer, sampler, history)
+    model = distributed.wrap(dctx, trainer)  # the one DDP wrapper (None in one process)
+    t0 = time.perf_counter()
+    trainer.train()
+    stop, q_eval = False, None
+    bar = progress(range(start, cfg.n_iters), desc="DFC", enabled=verbose)
+    with ckpt.catch_signals():
+        for t in bar:
+            batch = sampler.next()
+            idx, p_idx = (torch.from_numpy(a) for a in (distributed.shard(dctx, batch, n_groups), batch))
+            if on_device:
+                idx, p_idx = idx.to(device), p_idx.to(device)
+            terms = trainer.step(t, X_src[idx].to(device), P_src[p_idx].to(device), g_batch, model=model)
+            pending.append(terms)
+            for cb in callbacks or ():
+                cb(t + 1, trainer)
+            last = t == cfg.n_iters - 1
+            if len(pending) >= 50 or last:
+                pending = _flush(history, pending, t, bar)
+            q_eval = None
+            if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
+                if distributed.is_main():
+                    q_eval = _evaluate(trainer, Xt, device, codes, y, n_clusters, history, t + 1)
+                    changed = history["evals"][-1]["changed"]
+                    # DEC's stopping rule: the assignments stopped changing
+                    stop = bool(cfg.stop_tol > 0 and changed is not None and changed < cfg.stop_tol)
+                if cfg.stop_tol > 0:
+                    stop = distributed.broadcast_flag(dctx, stop)
+            ckpt.after_iteration(t + 1, cfg.n_iters, trainer, sampler, history, pending)
+            if stop:
+                pending = _flush(history, pending, t, bar)
+                break
+    ckpt.finish()
+    history.pop("_labels", None)
+    history["iterations_run"] = len(history["iteration"])
+    distributed.broadcast_module(dctx, trainer)  # every rank ends with rank 0's model
+    return history, q_eval, time.perf_counter() - t0
