@@ -7,7 +7,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from .nn import student_t
-from .utils import gather
+from .utils import batched_map
 
 
 @torch.no_grad()
@@ -15,7 +15,7 @@ def embed(encoder: torch.nn.Module, X: torch.Tensor, device: torch.device, batch
     """``mu`` of every sample, encoder in eval mode (returned on CPU)."""
     was_training = encoder.training
     encoder.eval()
-    out = gather(lambda xb: encoder(xb)[0], X, batch_size=batch_size, device=device)
+    out = batched_map(lambda xb: encoder(xb)[0], X, batch_size=batch_size, device=device)
     encoder.train(was_training)
     return out
 
@@ -27,7 +27,7 @@ def soft_assign(encoder: torch.nn.Module, centers: torch.Tensor, X: torch.Tensor
     was_training = encoder.training
     encoder.eval()
     c = centers.detach().to(device)
-    out = gather(lambda xb: student_t(encoder(xb)[0], c, alpha), X, batch_size=batch_size, device=device)
+    out = batched_map(lambda xb: student_t(encoder(xb)[0], c, alpha), X, batch_size=batch_size, device=device)
     encoder.train(was_training)
     return out
 

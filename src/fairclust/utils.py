@@ -135,7 +135,7 @@ def batched(fn: Callable[[torch.Tensor], Any], X: torch.Tensor | np.ndarray, *, 
         yield fn(xb)
 
 
-def gather(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor | np.ndarray, *, batch_size: int = 4096,
+def batched_map(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor | np.ndarray, *, batch_size: int = 4096,
            device: torch.device | None = None) -> torch.Tensor:
     """``fn`` over batches of ``X`` (see :func:`batched`), the results stacked along dim 0.
 

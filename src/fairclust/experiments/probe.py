@@ -28,7 +28,7 @@ from ..errors import FairclustError
 from ..methods import make_method
 from ..methods._features import pretrained_features
 from ..nn import make_encoder
-from ..utils import atomic_write_bytes, gather, progress, resolve_device
+from ..utils import atomic_write_bytes, batched_map, progress, resolve_device
 from .common import dfc_model, fmt, group_codes, metric_columns, write_csv
 
 
@@ -73,7 +73,7 @@ def train_unfair(X: np.ndarray, codes: np.ndarray, train: np.ndarray, *, latent_
         loss.backward()
         opt.step()
     model.eval()
-    return gather(lambda xb: model(xb).argmax(1), Xs, batch_size=1024, device=device).numpy()
+    return batched_map(lambda xb: model(xb).argmax(1), Xs, batch_size=1024, device=device).numpy()
 
 
 def probe_features(Z: np.ndarray, codes: np.ndarray, train: np.ndarray, kind: str, seed: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_argmin
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -91,20 +92,11 @@ class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
         return nearest_center(self.transform(X), self.cluster_centers_)
 
 
-def nearest_center(Z: np.ndarray, centers: np.ndarray, batch_size: int = 65536) -> np.ndarray:
-    """Index of the nearest centre of every row (squared Euclidean), in batches."""
-    c = np.asarray(centers, dtype=np.float64)
-    cc = (c ** 2).sum(1)
-    out = np.empty(Z.shape[0], dtype=np.int64)
-    for s in range(0, Z.shape[0], batch_size):
-        z = np.asarray(Z[s:s + batch_size], dtype=np.float64)
-        out[s:s + batch_size] = (cc[None] - 2.0 * z @ c.T).argmin(1)
-    return out
+def nearest_center(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre of every row (Euclidean; scikit-learn, chunked in memory)."""
+    return pairwise_distances_argmin(np.asarray(Z, dtype=np.float64), np.asarray(centers, dtype=np.float64))
 
 
 def sq_distances(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """``||z_i - c_k||^2`` for every row and centre (float64, clipped at 0)."""
-    Z = np.asarray(Z, dtype=np.float64)
-    c = np.asarray(centers, dtype=np.float64)
-    d = (Z ** 2).sum(1)[:, None] - 2.0 * Z @ c.T + (c ** 2).sum(1)[None]
-    return np.maximum(d, 0.0)
+    """``||z_i - c_k||^2`` for every row and centre (float64; scikit-learn)."""
+    return euclidean_distances(np.asarray(Z, dtype=np.float64), np.asarray(centers, dtype=np.float64), squared=True)

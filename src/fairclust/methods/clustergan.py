@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..nn import make_decoder, make_encoder
 from ..pretrain import recon_kind
-from ..utils import gather, progress, resolve_device, seed_everything
+from ..utils import batched_map, progress, resolve_device, seed_everything
 from ._features import store_params
 from .base import FairClusterMixin
 
@@ -99,7 +99,7 @@ class ClusterGAN(FairClusterMixin):
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
         dn = int(self.latent_dim)
-        return gather(lambda xb: self.encoder_(xb)[0][:, dn:], X, batch_size=2048, device=resolve_device(self.device)).numpy()
+        return batched_map(lambda xb: self.encoder_(xb)[0][:, dn:], X, batch_size=2048, device=resolve_device(self.device)).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "encoder_")

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import embed, kmeans
-from ..utils import gather, progress, resolve_device
+from ..utils import batched_map, progress, resolve_device
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 
 
@@ -109,7 +109,7 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         return self
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
-        return gather(lambda xb: self.net_(xb), X, batch_size=2048, device=resolve_device(self.device)).numpy()
+        return batched_map(lambda xb: self.net_(xb), X, batch_size=2048, device=resolve_device(self.device)).numpy()
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The label features (softmax, rows sum to 1)."""
