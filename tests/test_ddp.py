@@ -94,3 +94,34 @@ def test_two_gloo_processes_match_one_process(tmp_path):
         assert rep["information"]["I_C_G"] < 0.2 * rep_km["information"]["I_C_G"], summary
     for m in ("accuracy", "nmi"):  # and as accurate as each other
         assert abs(rep_ddp[m] - rep_one[m]) < 0.1, summary
+
+
+DEFAULT_FIT = dict(n_clusters=10, recipe="default", pretrain_epochs=8, batch_size=64, random_state=0, device="cpu")
+
+
+def _worker_default(rank: int, port: int, cache: str, out: str) -> None:
+    """The default recipe's stages under DDP: teachers and matching on rank 0 (cached), the
+    stopping decision broadcast, fair labels from the shared model."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
+                      WORLD_SIZE=str(WORLD))
+    torch.set_num_threads(1)
+    assert distributed.context("cpu") is not None
+    X, y, s = _data()
+    est = DeepFairClustering(cache_dir=cache, **DEFAULT_FIT).fit(X, y, sensitive_features=s)
+    np.savez(os.path.join(out, f"default{rank}.npz"), labels=est.labels_, teachers=est.teacher_labels_,
+             hits=[est.pretrain_cache_hits_[k] for k in sorted(est.pretrain_cache_hits_)],
+             iterations=est.history_["iterations_run"], n_iters=est.config_["n_iters"])
+    dist.destroy_process_group()
+
+
+def test_default_recipe_under_two_gloo_processes(tmp_path):
+    cache = str(tmp_path / "cache")
+    mp.spawn(_worker_default, args=(_free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)
+    r0, r1 = (np.load(tmp_path / f"default{r}.npz") for r in range(WORLD))
+    np.testing.assert_array_equal(r0["labels"], r1["labels"])
+    np.testing.assert_array_equal(r0["teachers"], r1["teachers"])  # one matching, broadcast
+    assert not r0["hits"].any() and r1["hits"].all()  # rank 0 built the teachers, rank 1 read them
+    assert int(r0["iterations"]) == int(r1["iterations"]) <= int(r0["n_iters"])  # one stopping decision
+    X, y, s = _data()
+    assert metrics.balance(r0["labels"], sensitive_features=s) >= 0.9  # fair labels by default
+    assert metrics.accuracy(y, r0["labels"]) > 0.6
