@@ -202,7 +202,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
 
 def main(argv=None) -> None:
     from fairclust.perf import tune_allocator
-    from fairclust.utils import BalancedSampler
+    from fairclust.sampling import BalancedSampler
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch-sizes", type=int, nargs="+", default=[512, 128])

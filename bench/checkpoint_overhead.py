@@ -21,7 +21,7 @@ from fairclust.checkpoint import Checkpointer
 from fairclust.config import resolve
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
-from fairclust.utils import BalancedSampler
+from fairclust.sampling import BalancedSampler
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def test_channels_last_encoder_keeps_values():
 @pytest.mark.parametrize("n", [0, 1, 4096, 5001])
 def test_gather_equals_concatenating_the_batches(n):
     """Batched inference filled into one preallocated tensor == concatenating the batches."""
-    from fairclust.utils import batched, batched_map
+    from fairclust.embedding import batched, batched_map
 
     X = np.random.default_rng(0).normal(size=(n, 6)).astype(np.float32)
     W = torch.randn(6, 3, dtype=torch.float64)

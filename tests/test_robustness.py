@@ -26,7 +26,7 @@ from fairclust.methods import METHODS
 from fairclust.methods.base import FairClusterMixin
 from fairclust.runner import run_method
 from fairclust.data import Dataset
-from fairclust.utils import atomic_save, write_json
+from fairclust.files import atomic_save, write_json
 
 RNG = np.random.default_rng(0)
 X = np.concatenate([RNG.normal(c, 1.0, (30, 8)) for c in (0, 3, 6)] * 2).astype(np.float32)

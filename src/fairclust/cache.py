@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .utils import atomic_write_bytes
+from .files import atomic_write_bytes
 
 CACHE_VERSION = 1  # bump when a stage's computation changes, so old entries are not reused
 

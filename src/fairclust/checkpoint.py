@@ -4,7 +4,7 @@ A checkpoint is written every ``every`` iterations and, on SIGINT / SIGTERM, at 
 of the iteration that was running (never mid-step), then training stops with
 :class:`TrainingInterrupted`. It holds everything the remaining iterations depend on:
 encoder, centres and critic (``trainer.state_dict()``), the optimizer (Adam moments, step
-counts, learning rates), the next iteration, the :class:`~fairclust.utils.BalancedSampler`
+counts, learning rates), the next iteration, the :class:`~fairclust.sampling.BalancedSampler`
 state, the torch / CUDA / NumPy / Python RNG states and the history so far. Resuming
 therefore gives exactly the labels of an uninterrupted run with the same seed (on the same
 machine and settings).
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .errors import FairclustError
-from .utils import atomic_save
+from .files import atomic_save
 
 FORMAT = "fairclust-dfc-checkpoint"
 FORMAT_VERSION = 1

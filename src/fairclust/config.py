@@ -8,11 +8,14 @@
             pretraining epochs, so that ``digits-reverse`` runs end to end in a few
             minutes. Losses, reductions, schedule shape, critic, GRL ramp and teachers are
             the paper's; only sizes and lengths change.
-``default`` ``faithful`` plus the alignment extension (``align_groups``, see
-            :mod:`fairclust.align`): the teachers' clusters are matched across groups by
-            their structure and L_s also preserves the affinities across groups. Without
-            it, DFC leaves the cross-group correspondence of clusters to chance (measured
-            in docs/results.md).
+``default`` DFC's losses, critic and learning-rate schedule, sized to the data (epochs over
+            the largest group, stopped when fewer than 1% of labels change in an epoch)
+            plus the extensions measured in docs/results.md: per-group UMAP + GMM
+            teachers (:mod:`fairclust.teachers`, ``teacher="auto"``), their clusters
+            matched across groups (:mod:`fairclust.align`) with L_s over the whole
+            batch, the matched teachers as L_c's target, centres started at the
+            teachers' means, an encoder that centres each image, and fair labels
+            (``fair_labels=0.05``).
 """
 
 from __future__ import annotations

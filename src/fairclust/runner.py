@@ -13,7 +13,7 @@ from . import distributed, metrics
 from .data import Dataset
 from .errors import FairclustError
 from .methods import make_method
-from .utils import atomic_save, write_json
+from .files import atomic_save, write_json
 
 RESULT_FILES = ("metrics.json", "labels.npy", "config.json")
 CHECKPOINT = "checkpoint.pt"  # the training loop's checkpoint inside --out (see fairclust.checkpoint)

@@ -90,9 +90,9 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
                    help="K (default: the number of classes when labels exist)")
     p.add_argument("--seed", type=seed, default=2019, help="random seed (default 2019, the authors')")
     p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
-                   help="hyper-parameter recipe: default (CPU sizes + alignment extension), faithful (CPU sizes, "
-                        "the paper's method exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and "
-                        "alpha_s)")
+                   help="hyper-parameter recipe: default (CPU sizes + strong teachers, cross-group matching, teacher "
+                        "targets, fair labels, epochs with early stopping), faithful (CPU sizes, the paper's method "
+                        "exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and alpha_s)")
     p.add_argument("--align-groups", dest="align_groups", action="store_true", default=None,
                    help="use the alignment extension (match teachers across groups)")
     p.add_argument("--no-align-groups", dest="align_groups", action="store_false",

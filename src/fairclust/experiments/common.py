@@ -18,7 +18,7 @@ import numpy as np
 from .. import metrics, runner
 from ..data import Dataset
 from ..errors import FairclustError
-from ..utils import atomic_write_bytes, write_json
+from ..files import atomic_write_bytes, write_json
 
 DPI = 100
 GROUP_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")

@@ -28,7 +28,9 @@ from ..errors import FairclustError
 from ..methods import make_method
 from ..methods._features import pretrained_features
 from ..nn import make_encoder
-from ..utils import atomic_write_bytes, batched_map, progress, resolve_device
+from ..utils import progress, resolve_device
+from ..files import atomic_write_bytes
+from ..embedding import batched_map
 from .common import dfc_model, fmt, group_codes, metric_columns, write_csv
 
 

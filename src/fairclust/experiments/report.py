@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FairclustError
-from ..utils import atomic_write_bytes
+from ..files import atomic_write_bytes
 from .common import read_csv
 
 MAX_ROWS = 60

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import runner
 from ..errors import FairclustError
-from ..utils import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 # the paper's row order (Tables 2-3): deep / classic unfair methods, fair baselines, DFC
 PAPER_ORDER = ("kmeans", "dec", "dac", "clustergan", "scfc", "falg", "fcc", "spfc", "dfc")

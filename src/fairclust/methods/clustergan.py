@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..nn import make_decoder, make_encoder
 from ..pretrain import recon_kind
-from ..utils import batched_map, progress, resolve_device, seed_everything
+from ..utils import progress, resolve_device, seed_everything
+from ..embedding import batched_map
 from ._features import store_params
 from .base import FairClusterMixin
 

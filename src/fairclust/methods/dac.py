@@ -22,7 +22,8 @@ from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import embed, kmeans
-from ..utils import batched_map, progress, resolve_device
+from ..utils import progress, resolve_device
+from ..embedding import batched_map
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
 
 
