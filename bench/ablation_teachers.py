@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import torch
+from quality import right_matches  # noqa: E402  (bench/ is the working directory's sibling)
 
 from fairclust import metrics
 from fairclust.align import KINDS, align_teachers
@@ -26,8 +27,6 @@ from fairclust.data import load_dataset
 from fairclust.embedding import embed
 from fairclust.pretrain import Pretrainer
 from fairclust.teachers import umap_gmm_scored
-
-from quality import right_matches  # noqa: E402  (bench/ is the working directory's sibling)
 
 
 def main() -> None:

@@ -45,9 +45,9 @@ import torch
 from torch import nn
 
 from fairclust.config import DFCConfig
+from fairclust.embedding import soft_assign
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
-from fairclust.embedding import soft_assign
 
 
 class AuthorsCritic(nn.Module):

@@ -48,8 +48,12 @@ def peak_mb() -> float:
 def estimator(name: str):
     from sklearn.cluster import KMeans
 
-    from fairclust.methods import FairAssignment, FairSpectralClustering, ScalableFairletClustering
-    from fairclust.methods import VariationalFairClustering
+    from fairclust.methods import (
+        FairAssignment,
+        FairSpectralClustering,
+        ScalableFairletClustering,
+        VariationalFairClustering,
+    )
 
     if name == "kmeans":
         return KMeans(K, n_init=1, random_state=0)

@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from datafiles import write_jpeg
+
 from fairclust import cli
 from fairclust.data import features, load_dataset
 from fairclust.errors import DataFileError

@@ -7,10 +7,17 @@ import json
 import numpy as np
 import pytest
 import torch
+from datafiles import (
+    mnist_arrays,
+    write_idx,
+    write_mnist,
+    write_mtfl,
+    write_office31,
+    write_usps_bz2,
+    write_usps_h5,
+)
 from torch.nn import functional as F
 
-from datafiles import (mnist_arrays, write_idx, write_mnist, write_mtfl, write_office31, write_usps_bz2,
-                       write_usps_h5)
 from fairclust import cli
 from fairclust.data import load_dataset, paper
 from fairclust.data.summary import format_table

@@ -21,12 +21,12 @@ import torch
 from fairclust import DeepFairClustering
 from fairclust.checkpoint import FORMAT, Checkpointer, TrainingInterrupted
 from fairclust.cli import main
+from fairclust.data import Dataset
 from fairclust.errors import FairclustError
+from fairclust.files import atomic_save, write_json
 from fairclust.methods import METHODS
 from fairclust.methods.base import FairClusterMixin
 from fairclust.runner import run_method
-from fairclust.data import Dataset
-from fairclust.files import atomic_save, write_json
 
 RNG = np.random.default_rng(0)
 X = np.concatenate([RNG.normal(c, 1.0, (30, 8)) for c in (0, 3, 6)] * 2).astype(np.float32)

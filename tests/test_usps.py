@@ -7,8 +7,8 @@ from importlib import resources
 
 import numpy as np
 import pytest
-
 from datafiles import write_mnist, write_usps_h5
+
 from fairclust import metrics
 from fairclust.data import embedded, load_dataset, paper
 from fairclust.errors import DataFileError

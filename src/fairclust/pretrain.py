@@ -20,8 +20,8 @@ from .cache import StageCache, fingerprint
 from .embedding import embed, kmeans, soft_assign
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
-from .utils import progress
 from .sampling import BalancedSampler
+from .utils import progress
 
 
 @dataclass

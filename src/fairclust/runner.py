@@ -12,8 +12,8 @@ import numpy as np
 from . import distributed, metrics
 from .data import Dataset
 from .errors import FairclustError
-from .methods import make_method
 from .files import atomic_save, write_json
+from .methods import make_method
 
 RESULT_FILES = ("metrics.json", "labels.npy", "config.json")
 CHECKPOINT = "checkpoint.pt"  # the training loop's checkpoint inside --out (see fairclust.checkpoint)

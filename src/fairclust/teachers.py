@@ -49,9 +49,8 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
                     gmm_restarts: int = 3, score_sample: int = 2000) -> tuple[np.ndarray, float]:
     """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (on at most
     ``score_sample`` samples drawn with ``seed``; -1 when the partition has a single cluster)."""
-    from sklearn.metrics import silhouette_score
-
     from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
     from sklearn.mixture import GaussianMixture
 
     Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)

@@ -27,8 +27,8 @@ import torch
 
 from .config import DFCConfig
 from .perf import tune_allocator
-from .utils import resolve_device
 from .sampling import BalancedSampler
+from .utils import resolve_device
 
 __all__ = ["StepProblem", "make_problem", "time_ms", "sgemm_gflops", "step_flops",
            "peak_memory_mb", "bench_step"]

@@ -16,9 +16,9 @@ from typing import Any, Callable
 from .. import runner
 from ..config import CHOICES, RECIPES
 from ..errors import FairclustError
-from ..validation import check_delta
 from ..paper_settings import paper_overrides
 from ..utils import check_seed
+from ..validation import check_delta
 
 
 # ----------------------------------------------------------------------------- validators

@@ -12,7 +12,15 @@ import argparse
 from ..errors import FairclustError
 from ..experiments import matching, params, tsne
 from ..experiments.common import fmt
-from .args import add_experiment_args, add_model_arg, add_seeds_arg, method_options, positive_int, seed_list, setup
+from .args import (
+    add_experiment_args,
+    add_model_arg,
+    add_seeds_arg,
+    method_options,
+    positive_int,
+    seed_list,
+    setup,
+)
 
 
 def _numbers(kind: type, what: str):

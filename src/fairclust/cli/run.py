@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .args import add_data_args, add_method_args, load_data, method_options, non_negative_int
+from .args import (
+    add_data_args,
+    add_method_args,
+    load_data,
+    method_options,
+    non_negative_int,
+)
 
 
 def register(subparsers) -> None:

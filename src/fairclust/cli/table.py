@@ -12,8 +12,18 @@ import argparse
 
 from ..errors import FairclustError
 from ..experiments import probe
-from .args import (add_data_options, add_experiment_args, add_method_args, add_model_arg, add_seeds_arg, load_data,
-                   method_options, positive_int, seed_list, setup)
+from .args import (
+    add_data_options,
+    add_experiment_args,
+    add_method_args,
+    add_model_arg,
+    add_seeds_arg,
+    load_data,
+    method_options,
+    positive_int,
+    seed_list,
+    setup,
+)
 
 
 def register(subparsers) -> None:

@@ -14,7 +14,14 @@ from typing import Any
 
 from ..errors import FairclustError
 from . import custom, embedded, paper  # noqa: F401  (the builders register themselves on import)
-from .registry import DATASETS, Dataset, available_datasets, limit_indices, limit_per_group, register
+from .registry import (
+    DATASETS,
+    Dataset,
+    available_datasets,
+    limit_indices,
+    limit_per_group,
+    register,
+)
 
 __all__ = ["Dataset", "register", "load_dataset", "available_datasets", "DATASETS", "limit_indices", "limit_per_group"]
 

@@ -89,8 +89,8 @@ def load_csv(path: Path, *, image_size: int | None = None, weights=None, downloa
 
     With ``limit``, only the images that ``limit_per_group`` keeps are read.
     """
-    from .registry import limit_indices
     from .features import resnet50_features
+    from .registry import limit_indices
 
     paths, groups, labels = read_csv(Path(path))
     sens, group_names = _codes(groups)

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from .registry import Dataset, register
 from .images import pad_to, reversed_pair, source_pair, upsample
+from .registry import Dataset, register
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)"
 USPS_H5_SOURCE = "https://www.kaggle.com/bistaumanga/usps-dataset"
@@ -255,8 +255,8 @@ class ImageIndex:
 
     def to_dataset(self, *, limit: int | None = None, seed: int = 0, **feature_options) -> Dataset:
         """ResNet-50 features of the images (only of the ``limit`` per group that ``--limit`` keeps)."""
-        from .registry import limit_indices
         from .features import resnet50_features
+        from .registry import limit_indices
 
         idx = np.arange(len(self.paths)) if limit is None else limit_indices(self.sensitive, limit, seed)
         X = resnet50_features([self.paths[i] for i in idx], **feature_options)

@@ -28,9 +28,18 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .. import metrics, runner
-from ..errors import FairclustError
 from ..embedding import kmeans
-from .common import column, dfc_model, group_codes, metric_columns, new_figure, read_csv, save_figure, write_csv
+from ..errors import FairclustError
+from .common import (
+    column,
+    dfc_model,
+    group_codes,
+    metric_columns,
+    new_figure,
+    read_csv,
+    save_figure,
+    write_csv,
+)
 from .table import ROW_NAMES
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import progress
-from .common import fit_dfc, metric_columns, new_figure, read_csv, save_figure, write_csv
+from .common import (
+    fit_dfc,
+    metric_columns,
+    new_figure,
+    read_csv,
+    save_figure,
+    write_csv,
+)
 
 # sweep -> (plotted metric, its name, panel title, a second metric drawn dashed for context)
 SWEEPS = {"alpha_f": ("balance", "Balance", "(a) alpha_f swept, alpha_s = 0", ("mnce", "MNCE")),

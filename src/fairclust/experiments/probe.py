@@ -24,13 +24,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..embedding import batched_map
 from ..errors import FairclustError
+from ..files import atomic_write_bytes
 from ..methods import make_method
 from ..methods._features import pretrained_features
+from ..methods.base import standardisation
 from ..nn import make_encoder
 from ..utils import progress, resolve_device
-from ..files import atomic_write_bytes
-from ..embedding import batched_map
 from .common import dfc_model, fmt, group_codes, metric_columns, write_csv
 
 
@@ -49,8 +50,8 @@ class GroupClassifier(nn.Module):
 def _standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
     if X.ndim != 2:  # images stay in [0, 1], as DFC sees them
         return X
-    mean, std = X[train].mean(0), X[train].std(0) + 1e-6
-    return ((X - mean) / std).astype(np.float32)
+    mean, scale = standardisation(X[train])
+    return ((X - mean) / scale).astype(np.float32)
 
 
 def train_unfair(X: np.ndarray, codes: np.ndarray, train: np.ndarray, *, latent_dim: int, epochs: int, seed: int,

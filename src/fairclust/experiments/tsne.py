@@ -27,8 +27,19 @@ from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
-from .common import (GROUP_COLORS, column, fit_dfc, fmt, group_codes, group_names, metric_columns, new_figure,
-                     read_csv, save_figure, write_csv)
+from .common import (
+    GROUP_COLORS,
+    column,
+    fit_dfc,
+    fmt,
+    group_codes,
+    group_names,
+    metric_columns,
+    new_figure,
+    read_csv,
+    save_figure,
+    write_csv,
+)
 
 
 def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:

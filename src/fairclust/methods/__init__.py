@@ -11,13 +11,13 @@ import inspect
 from typing import Any
 
 from ..errors import FairclustError
-from .dfc import DeepFairClustering
-from .kmeans import KMeansAE
 from .clustergan import ClusterGAN
 from .dac import DeepAdaptiveClustering
 from .dec import DECAE
+from .dfc import DeepFairClustering
 from .falg import FairAssignment
 from .fcc import VariationalFairClustering
+from .kmeans import KMeansAE
 from .scfc import ScalableFairletClustering
 from .spfc import FairSpectralClustering
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_argmin
 import torch
+from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_argmin
 from sklearn.utils.validation import check_is_fitted
 
 from ..cache import StageCache
 from ..config import resolve
-from ..errors import FairclustError
 from ..embedding import embed
+from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin

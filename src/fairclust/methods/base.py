@@ -16,6 +16,12 @@ from ..metrics import factorize
 from ..utils import check_seed
 
 
+def standardisation(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and scale (standard deviation + 1e-6) of ``N x D`` features: the one
+    standardisation of fairclust (the networks' input, the group probe's)."""
+    return X.mean(0), X.std(0) + 1e-6
+
+
 def check_X(X: Any, *, name: str = "X", min_samples: int = 2) -> np.ndarray:
     """Validate samples: ``N x D`` features or ``N x C x H x W`` images (``N x H x W`` gets C = 1).
 
@@ -148,8 +154,7 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         one cached pretraining. The statistics are kept for :meth:`_scale` in later calls.
         """
         if X.ndim == 2:
-            self.scaler_mean_ = X.mean(0)
-            self.scaler_scale_ = X.std(0) + 1e-6
+            self.scaler_mean_, self.scaler_scale_ = standardisation(X)
         else:
             self.scaler_mean_ = self.scaler_scale_ = None
         return self._scale(X)

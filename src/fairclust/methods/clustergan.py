@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
 
+from ..embedding import batched_map
 from ..nn import make_decoder, make_encoder
 from ..pretrain import recon_kind
 from ..utils import progress, resolve_device, seed_everything
-from ..embedding import batched_map
 from ._features import store_params
 from .base import FairClusterMixin
 

@@ -17,15 +17,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
-from sklearn.utils.validation import check_is_fitted
 
-from ..embedding import embed, kmeans
+from ..embedding import batched_map, embed, kmeans
 from ..utils import progress, resolve_device
-from ..embedding import batched_map
 from ._features import FeatureClusterMixin, pretrained_encoder, store_params
-
 
 # The head starts as softmax(-||mu - c_k||^2 / tau), tau = HEAD_SHARPNESS x the mean squared
 # distance to the nearest k-means centre: near one-hot label features, so that pairs from

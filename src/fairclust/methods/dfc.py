@@ -24,10 +24,10 @@ from ..checkpoint import Checkpointer, load_safely
 from ..config import DFCConfig, resolve
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
+from ..files import atomic_save
 from ..nn import ConvEncoder, Critic, make_encoder
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
-from ..files import atomic_save
 from .base import EmbeddingMixin, FairClusterMixin
 from .dfc_training import DFCTrainer, assign_all, size_schedule, train
 from .falg import fair_labels

@@ -19,8 +19,8 @@ from ..config import DFCConfig
 from ..embedding import soft_assign
 from ..losses import dfc_loss_terms
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, sample_z, student_t
-from ..utils import progress
 from ..sampling import BalancedSampler
+from ..utils import progress
 
 
 class DFCTrainer(nn.Module):

@@ -21,8 +21,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import kmeans_plusplus
 
-from ..errors import FairclustError
 from ..embedding import kmeans
+from ..errors import FairclustError
 from ._features import FeatureClusterMixin, sq_distances, store_params
 
 

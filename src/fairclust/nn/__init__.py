@@ -1,9 +1,9 @@
 """Neural building blocks shared by every deep method."""
 
 from .modules import (  # noqa: F401
-    Critic,
     ConvDecoder,
     ConvEncoder,
+    Critic,
     MLPDecoder,
     MLPEncoder,
     grad_reverse,
