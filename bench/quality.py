@@ -91,9 +91,9 @@ def table(rows: list[dict]) -> str:
     for name, variant in keys:
         rs = [r for r in rows if r["dataset"] == name and r["variant"] == variant]
 
-        def ms(f):
+        def ms(f, nd=3):
             v = np.array([f(r) for r in rs], dtype=float)
-            return f"{v.mean():.3f}" + (f" ± {v.std():.3f}" if len(v) > 1 else "")
+            return f"{v.mean():.{nd}f}" + (f" ± {v.std():.{nd}f}" if len(v) > 1 else "")
 
         within = np.mean([r["teacher_within"] for r in rs], axis=0)
         lines.append(
@@ -101,7 +101,7 @@ def table(rows: list[dict]) -> str:
             f"| {ms(lambda r: r['balance'])} ({np.mean([r['balance'] / r['balance_max'] for r in rs]):.0%}) "
             f"| {ms(lambda r: r['argmax_accuracy'])} / {ms(lambda r: r['argmax_balance'])} "
             f"| {' / '.join(f'{w:.3f}' for w in within)} | {ms(lambda r: r['right_matches'])} "
-            f"| {ms(lambda r: r['iterations_run'] or r['n_iters'])} | {ms(lambda r: r['seconds'])} |")
+            f"| {ms(lambda r: r['iterations_run'] or r['n_iters'], 0)} | {ms(lambda r: r['seconds'], 0)} |")
     return "\n".join(lines)
 
 
