@@ -48,9 +48,10 @@ def test_learning_rates_follow_the_spec_schedule():
         assert all(group["weight_decay"] == 5e-4 for group in trainer.optimizer.param_groups)
 
 
-def test_office31_settings():
+def test_per_data_set_settings():
     assert paper_overrides("office31") == {"batch_size": 128, "alpha_s": pytest.approx(49.6)}
-    for name in ("mtfl", "mnist-usps", "reverse-mnist", "digits-reverse", "data.npz"):
+    assert paper_overrides("mtfl") == {"batch_size": 128}  # the paper: b = 128 for both ResNet-50 sets
+    for name in ("mnist-usps", "reverse-mnist", "digits-reverse", "data.npz"):
         assert paper_overrides(name) == {}
 
 
@@ -66,4 +67,5 @@ def test_cli_applies_office31_settings_under_the_paper_recipe_only():
     explicit = _options("--dataset", "office31", "--recipe", "paper", "--batch-size", "256", "--alpha-s", "2")
     assert explicit["batch_size"] == 256 and explicit["alpha_s"] == 2.0  # the command line wins
     assert _options("--dataset", "office31")["batch_size"] is None  # other recipes: their own sizes
-    assert _options("--dataset", "mtfl", "--recipe", "paper")["batch_size"] is None
+    mtfl = _options("--dataset", "mtfl", "--recipe", "paper")
+    assert mtfl["batch_size"] == 128 and mtfl["alpha_s"] is None
