@@ -39,9 +39,10 @@ def centroids(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     return (W.T @ Xf) / np.maximum(W.sum(0), 1e-12)[:, None]
 
 
-def centroid_distances(X: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Distances between the soft-weighted centroids of ``P``'s clusters, scaled to mean 1."""
-    C = centroids(X, P)
+def centroid_distances(X: np.ndarray, P: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
+    """Distances between the soft-weighted centroids of ``P``'s clusters (``C`` when already
+    computed), scaled to mean 1."""
+    C = centroids(X, P) if C is None else C
     sq = (C ** 2).sum(1)
     D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * C @ C.T, 0.0))
     return D / max(D.mean(), 1e-12)
@@ -60,10 +61,11 @@ def structure_matrix(D: np.ndarray) -> np.ndarray:
     return _unit(S)
 
 
-def feature_matrix(X: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Centroids of the group centred on the group's mean and scaled to unit norm."""
-    C = centroids(X, P) - X.reshape(X.shape[0], -1).mean(0)
-    return _unit(C)
+def feature_matrix(X: np.ndarray, P: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
+    """Centroids of the group (``C`` when already computed) centred on the group's mean and
+    scaled to unit norm."""
+    C = centroids(X, P) if C is None else C
+    return _unit(C - X.reshape(X.shape[0], -1).mean(0))
 
 
 def _qap(A: np.ndarray, B: np.ndarray, n_fixed: int, seed: int, restarts: int) -> tuple[np.ndarray, float]:
@@ -100,8 +102,10 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     k = P_ref.shape[1]
     if k < 2:
         return np.arange(k), {"kind": kind, "structure": 1.0, "features": 1.0, "sign": 1.0, "k": k}
-    S_ref, S_g = structure_matrix(centroid_distances(X_ref, P_ref)), structure_matrix(centroid_distances(X_g, P_g))
-    F_ref, F_g = feature_matrix(X_ref, P_ref), feature_matrix(X_g, P_g)
+    C_ref, C_g = centroids(X_ref, P_ref), centroids(X_g, P_g)  # each group's centroids, once
+    S_ref, S_g = (structure_matrix(centroid_distances(X_ref, P_ref, C_ref)),
+                  structure_matrix(centroid_distances(X_g, P_g, C_g)))
+    F_ref, F_g = feature_matrix(X_ref, P_ref, C_ref), feature_matrix(X_g, P_g, C_g)
     candidates = []
     if kind == "structure":
         candidates.append((_qap(S_ref, S_g, 0, seed, restarts)[0], 1.0))

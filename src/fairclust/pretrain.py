@@ -129,6 +129,7 @@ class Pretrainer:
         self.timings: dict[str, float] = {}
         self.loaded_from_cache: dict[str, bool] = {}
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
+        self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
 
     def _settings(self, *names: str) -> dict[str, Any]:
         return {n: getattr(self.s, n) for n in ("latent_dim",) + names}
@@ -205,7 +206,7 @@ class Pretrainer:
         def compute() -> dict:
             spaces = {"umap": self.X.numpy()}
             if "vae-umap" in inputs:
-                spaces["vae-umap"] = embed(encoder, self.X, self.device).numpy()
+                spaces["vae-umap"] = self.embedding(encoder)
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
@@ -223,13 +224,19 @@ class Pretrainer:
         self.teacher_choice = json.loads(out["choice"])
         return out["P"].numpy()
 
+    def embedding(self, encoder: torch.nn.Module) -> np.ndarray:
+        """``mu`` of every sample under ``encoder``, inferred once per encoder (teachers and centres share it)."""
+        if self._embedding is None or self._embedding[0] is not encoder:
+            self._embedding = (encoder, embed(encoder, self.X, self.device).numpy())
+        return self._embedding[1]
+
     def teacher_centers(self, encoder: torch.nn.Module, P: np.ndarray) -> np.ndarray:
         """Initial centres from (aligned) teachers: each cluster's ``P``-weighted mean of ``mu``.
 
         DFC then starts from the teachers' partition instead of an unrelated k-means one.
-        Cheap (one inference pass), so not cached.
+        Cheap (the embedding the teachers used, or one inference pass), so not cached.
         """
-        Z = embed(encoder, self.X, self.device).numpy().astype(np.float64)
+        Z = self.embedding(encoder).astype(np.float64)
         W = P.astype(np.float64)
         return ((W.T @ Z) / np.maximum(W.sum(0), 1e-12)[:, None]).astype(np.float32)
 

@@ -207,7 +207,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
         P = torch.from_numpy(P_np)
         self.teacher_labels_ = P.argmax(1).numpy()
-        self.teacher_choice_ = pre.teacher_choice if distributed.is_main() else None
+        self.teacher_choice_ = pre.teacher_choice
 
         seed_everything(seed)
         trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)
