@@ -60,8 +60,11 @@ def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
     acc = metrics.accuracy(y, model.labels_)
     teachers = metrics.accuracy(y, model.teacher_labels_)
     assert acc >= 0.8 and acc >= teachers - 0.07, (acc, teachers)  # DFC keeps (most of) its teachers' quality
-    assert metrics.balance(model.labels_, sensitive_features=g) >= 0.9  # fair labels by default (max 1)
-    assert model.fair_labels_info_["delta"] == 0.05
+    # fair labels by default (max 1): the LP meets every share bound exactly and rounding moves at most the
+    # points it split, so Balance is ~(1 - 0.05)^2 up to a point per cluster (0.89-0.95 seen across BLAS threads)
+    info = model.fair_labels_info_
+    assert info["delta"] == 0.05 and info["lp_violation"] < 1e-6 and info["violation"] <= max(1, info["fractional_points"])
+    assert metrics.balance(model.labels_, sensitive_features=g) >= 0.85
     # the inverted group's teacher clusters were matched to the original's (contrast flip detected)
     assert model.matching_[1]["sign"] == -1.0
     assert teachers >= 0.8  # aligned teachers agree across groups
