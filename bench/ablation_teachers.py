@@ -43,7 +43,7 @@ def main() -> None:
         k = ds.n_classes
         X = torch.from_numpy(ds.X)
         t0 = time.perf_counter()
-        pre = Pretrainer(X, codes, resolve("default").pretrain, args.seed, torch.device("cpu"), StageCache(False))
+        pre = Pretrainer(X, codes, resolve("default"), args.seed, torch.device("cpu"), StageCache(False))
         encoder, _ = pre.shared_encoder()
         spaces = {"umap": ds.X, "vae-umap": embed(encoder, X, torch.device("cpu")).numpy()}
         t_vae = time.perf_counter() - t0

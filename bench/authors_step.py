@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fairclust.config import DFCConfig
+from fairclust.config import DFCConfig, make_schedule
 from fairclust.embedding import soft_assign
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
@@ -154,7 +154,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
     """
     torch.manual_seed(seed)
     cfg = DFCConfig(batch_size=batch_size, n_iters=20000)
-    shape, latent = (1, 32, 32), cfg.pretrain.latent_dim
+    shape, latent = (1, 32, 32), cfg.latent_dim
     pool = 2 * batch_size
     X = torch.rand(n_groups * pool, *shape, device=device)
     codes = np.repeat(np.arange(n_groups), pool)
@@ -189,7 +189,7 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
     for g, (enc, c) in enumerate(teachers):
         rows = torch.from_numpy(np.flatnonzero(codes == g)).to(device)
         P[rows] = soft_assign(enc, c, X[rows], device, cfg.t_alpha).to(device)
-    ours = DFCTrainer(copy.deepcopy(encoder), centers.cpu().numpy(), n_groups, cfg).to(device).train()
+    ours = DFCTrainer(copy.deepcopy(encoder), centers.cpu().numpy(), n_groups, cfg, make_schedule(cfg, [pool] * n_groups)).to(device).train()
     critic = AuthorsCritic(n_clusters, n_groups).to(device)
     critic.load_state_dict(ours.critic.state_dict())  # the same weights, in the reference's own module
     theirs = AuthorsIteration(copy.deepcopy(encoder).train(), centers, critic, teachers, cfg)

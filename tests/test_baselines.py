@@ -198,7 +198,7 @@ def test_feature_vectors_share_dfcs_standardised_pretraining(tmp_path):
     X, _, g = blobs((20, 20))
     X = np.c_[X * 1000.0, X[:, :1] - 50.0].astype(np.float32)  # badly scaled features
     kw = dict(cache_dir=str(tmp_path), pretrain_epochs=1, random_state=3, device="cpu")
-    DeepFairClustering(K, n_iters=2, teacher_epochs=1, dec_iters=2, **kw).fit(X, sensitive_features=g)
+    DeepFairClustering(K, n_iters=2, **kw).fit(X, sensitive_features=g)
     assert len(list((tmp_path / "shared_vae").iterdir())) == 1
     for name, opts in [("kmeans", {}), ("dec", {"dec_iters": 4}), ("dac", {"n_iters": 3})]:
         est = make_method(name, K, **kw, **opts).fit(X, sensitive_features=g)

@@ -35,7 +35,7 @@ def tiny_arrays(seed: int = 0):
 
 def run_args(path, out, cache, *extra):
     return ["run", "--dataset", str(path), "--out", str(out), "--cache-dir", str(cache), "--seed", "0", "--quiet",
-            "--iters", "30", "--pretrain-epochs", "1", "--teacher-epochs", "1", "--dec-iters", "20",
+            "--iters", "30", "--pretrain-epochs", "1",
             "--batch-size", "16", *extra]
 
 
@@ -99,9 +99,8 @@ def test_config_json_records_the_run(labelled_run):
     assert cfg["dataset"] == "toy" and cfg["method"] == "dfc" and cfg["seed"] == 0 and cfg["n_clusters"] == 3
     resolved = cfg["resolved"]
     assert resolved["n_iters"] == 30 and resolved["batch_size"] == 16
-    assert resolved["pretrain"]["epochs"] == 1
-    assert resolved["pretrain"]["teacher_epochs"] == 1
-    assert resolved["pretrain"]["dec_iters"] == 20
+    assert resolved["pretrain_epochs"] == 1 and resolved["teacher"] == "auto" and resolved["epochs"] == 0
+    assert cfg["schedule"]["n_iters"] == 30  # the fit's schedule: --iters replaced the recipe's epochs
     assert cfg["estimator"]["pretrain_epochs"] == 1 and cfg["estimator"]["random_state"] == 0
 
 

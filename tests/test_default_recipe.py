@@ -76,7 +76,9 @@ def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
 def test_schedule_is_sized_to_the_data(reversed_digits, default_fit):
     model, _ = default_fit
     per_epoch = int(np.ceil(400 / 32))
-    assert model.config_["n_iters"] == 15 * per_epoch and model.config_["eval_every"] == per_epoch
+    assert model.schedule_.n_iters == 15 * per_epoch and model.schedule_.eval_every == per_epoch
+    assert model.config_["n_iters"] == 1000  # the config is never rewritten; the schedule holds T
+    assert model.plan_schedule(reversed_digits[2]) == model.schedule_  # known before fitting
     checks = [e["iteration"] for e in model.history_["evals"]]
     assert checks == [per_epoch * (i + 1) for i in range(len(checks))]
     assert model.history_["iterations_run"] == checks[-1] <= 15 * per_epoch
@@ -109,7 +111,7 @@ def test_explicit_iterations_replace_the_epochs():
     assert resolve("default").epochs == 15.0
     cfg = resolve("default", n_iters=40)
     assert cfg.epochs == 0 and cfg.n_iters == 40
-    assert resolve("faithful").epochs == 0 and resolve("faithful").pretrain.teacher == "dec"
+    assert resolve("faithful").epochs == 0 and resolve("faithful").teacher == "dec"
 
 
 @pytest.mark.parametrize("name,value,message", [
@@ -122,3 +124,48 @@ def test_explicit_iterations_replace_the_epochs():
 def test_bad_settings_are_one_line_errors(name, value, message):
     with pytest.raises(FairclustError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
         resolve("default", **{name: value})
+
+
+def test_predict_with_groups_is_labels_and_without_is_the_argmax(reversed_digits, default_fit):
+    X, _, g = reversed_digits
+    model, _ = default_fit
+    np.testing.assert_array_equal(model.predict(X, sensitive_features=g), model.labels_)
+    argmax = model.predict(X)
+    np.testing.assert_array_equal(argmax, model.predict_proba(X).argmax(1))
+    assert (argmax != model.labels_).sum() == model.fair_labels_info_["changed"] > 0
+    # a new batch with groups is labelled fairly on its own: Balance of its labels near the LP's bound
+    half = np.r_[0:200, 400:600]
+    assert metrics.balance(model.predict(X[half], sensitive_features=g[half]), sensitive_features=g[half]) >= 0.8
+    with pytest.raises(FairclustError, match="holds group 7, which the model was not fitted on"):
+        model.predict(X[:3], sensitive_features=[0, 1, 7])
+
+
+def test_fit_predict_returns_labels(reversed_digits, default_fit):
+    X, y, g = reversed_digits
+    model, cache = default_fit
+    again = DeepFairClustering(10, random_state=0, cache_dir=str(cache), **SMALL)
+    np.testing.assert_array_equal(again.fit_predict(X, y, sensitive_features=g), model.labels_)
+
+
+def test_every_fitted_attribute_survives_save_and_load(default_fit, tmp_path):
+    import torch
+
+    from fairclust.persist import fitted_names
+
+    model, _ = default_fit
+    names = fitted_names(model)
+    assert {"matching_", "teacher_choice_", "pretrain_cache_hits_", "seed_", "schedule_", "fair_labels_info_",
+            "history_", "labels_", "teacher_labels_", "encoder_", "critic_"} <= set(names)
+    model.save(tmp_path / "m.pt")
+    back = DeepFairClustering.load(tmp_path / "m.pt")
+    assert set(fitted_names(back)) == set(names)
+    for name in names:
+        a, b = getattr(model, name), getattr(back, name)
+        if isinstance(a, torch.nn.Module):
+            assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict()), name
+        elif isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+            assert a.dtype == b.dtype, name
+        else:
+            assert a == b, name
+    assert back.get_params() == model.get_params()

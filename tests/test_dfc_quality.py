@@ -28,7 +28,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SEED = 0
 SHARED = dict(pretrain_epochs=20, latent_dim=10)  # the shared VAE: the same for DFC and k-means
-DFC_ONLY = dict(teacher_epochs=20, dec_iters=200, n_iters=500, batch_size=64)
+DFC_ONLY = dict(n_iters=500, batch_size=64)
+DEC_TEACHERS = dict(teacher_epochs=20, dec_iters=200)  # the paper's teachers (faithful recipe)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,8 @@ def faithful(digits, runs):
     """The paper's method exactly, on the pretraining cached by ``runs`` (its teachers' clusters
     are not matched across groups)."""
     X, y, g = digits
-    model = DeepFairClustering(10, recipe="faithful", random_state=SEED, cache_dir=str(runs[3]), **SHARED, **DFC_ONLY)
+    model = DeepFairClustering(10, recipe="faithful", random_state=SEED, cache_dir=str(runs[3]), **SHARED, **DFC_ONLY,
+                               **DEC_TEACHERS)
     model.fit(X, y, sensitive_features=g)
     return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)
 

@@ -230,7 +230,7 @@ def test_cli_errors(tmp_path, capsys):
         (["--dataset", str(ok)], r"has no labels; pass --n-clusters K"),
         (["--dataset", str(ok), "--seed", "abc"], r"argument --seed: the seed must be an integer, got 'abc'"),
         (["--dataset", str(ok), "--seed", "-3"], r"argument --seed: the seed must be non-negative, got -3"),
-        (["--dataset", str(ok), "--n-clusters", "2", "--method", "magic"], r"unknown method 'magic'"),
+        (["--dataset", str(ok), "--n-clusters", "2", "--method", "magic"], r"argument --method: invalid choice: 'magic'"),
         (["--dataset", str(ok), "--n-clusters", "2", "--recipe", "fast"],
          r"argument --recipe: invalid choice: 'fast' \(choose from '?default'?, '?faithful'?, '?paper'?\)"),
         (["--dataset", str(ok), "--n-clusters", "2", "--fair-labels", "1"], r"argument --fair-labels: DELTA must be in"),

@@ -42,7 +42,7 @@ from fairclust.nn import student_t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY = dict(n_iters=30, pretrain_epochs=1, teacher_epochs=1, dec_iters=20, batch_size=16)
+TINY = dict(n_iters=30, pretrain_epochs=1, batch_size=16)
 
 
 class _AlternatingGroups:

@@ -20,7 +20,8 @@ from fairclust.experiments import matching, params, tsne
 from fairclust.experiments.common import read_csv
 
 TINY = ["--dataset", "digits-reverse", "--limit", "60", "--seed", "0", "--iters", "6", "--batch-size", "32",
-        "--pretrain-epochs", "1", "--teacher-epochs", "1", "--dec-iters", "5", "--threads", "1", "--quiet"]
+        "--pretrain-epochs", "1", "--threads", "1", "--quiet"]
+DEC_TEACHERS = ["--teacher-epochs", "1", "--dec-iters", "5"]  # the faithful recipe's teachers, kept tiny
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def runs(tmp_path_factory):
     common = TINY + ["--cache-dir", str(root / "cache")]
     commands = {
         # fair labels: labels_ != argmax q; a small lr keeps 6 iterations from merging the clusters
-        "tsne": ["figure", "tsne", "--points", "40", "--recipe", "faithful", "--fair-labels", "0.05", "--lr", "1e-4"],
+        "tsne": ["figure", "tsne", "--points", "40", "--recipe", "faithful", "--fair-labels", "0.05", "--lr", "1e-4",
+                 *DEC_TEACHERS],
         "matching": ["figure", "matching", "--model", str(root / "runs" / "tsne" / "model.pt")],  # reuse
         "params": ["figure", "params", "--alpha-f-values", "0,1", "--alpha-s-values", "0,1", "--seeds", "1"],
         "probe": ["table", "probe", "--probe-epochs", "8"],

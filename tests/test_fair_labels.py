@@ -103,7 +103,7 @@ def blob_data():
     return np.vstack(X).astype(np.float32), np.array(y), np.array(g)
 
 
-TINY = dict(n_iters=30, pretrain_epochs=2, teacher_epochs=2, dec_iters=30, batch_size=32, random_state=0,
+TINY = dict(n_iters=30, pretrain_epochs=2, batch_size=32, random_state=0,
             device="cpu")
 
 
@@ -133,7 +133,7 @@ def test_cli_flag_reaches_metrics_json(tmp_path, capsys):
     np.savez(tmp_path / "d.npz", X=X, sensitive=g, y=y)
     out = tmp_path / "run"
     rc = main(["run", "--dataset", str(tmp_path / "d.npz"), "--fair-labels", "0.1", "--iters", "30",
-               "--pretrain-epochs", "2", "--teacher-epochs", "2", "--dec-iters", "30", "--batch-size", "32",
+               "--pretrain-epochs", "2", "--batch-size", "32",
                "--cache-dir", str(tmp_path / "c"), "--out", str(out), "--quiet", "--device", "cpu"])
     assert rc == 0
     rec = json.loads((out / "metrics.json").read_text())

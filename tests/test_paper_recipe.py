@@ -14,14 +14,14 @@ import torch
 
 from fairclust.cli import build_parser
 from fairclust.cli.args import method_options
-from fairclust.config import RECIPES, DFCConfig
+from fairclust.config import make_schedule, resolve
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
 from fairclust.paper_settings import paper_overrides
 
 
 def test_paper_recipe_is_spec_1_4():
-    cfg = RECIPES["paper"]
+    cfg = resolve("paper")
     assert cfg.batch_size == 512
     assert cfg.n_iters == 20000
     assert cfg.lr == 1e-2
@@ -35,8 +35,8 @@ def test_paper_recipe_is_spec_1_4():
 def test_learning_rates_follow_the_spec_schedule():
     """After a step at iteration t, encoder + centres run at 1e-2 (1 + 10 t / T)^-0.75, the critic at 10x that."""
     torch.manual_seed(0)
-    cfg = DFCConfig.from_dict(RECIPES["paper"].to_dict())
-    trainer = DFCTrainer(make_encoder((6,), 4), np.eye(3, 4, dtype=np.float32), 2, cfg)
+    cfg = resolve("paper")
+    trainer = DFCTrainer(make_encoder((6,), 4), np.eye(3, 4, dtype=np.float32), 2, cfg, make_schedule(cfg, [600, 600]))
     x, p = torch.randn(8, 6), torch.softmax(torch.randn(8, 3), 1)
     g = torch.arange(2).repeat_interleave(4)
     for t in (0, 5000, 19999):

@@ -32,7 +32,7 @@ RNG = np.random.default_rng(0)
 X = np.concatenate([RNG.normal(c, 1.0, (30, 8)) for c in (0, 3, 6)] * 2).astype(np.float32)
 G = np.repeat(["a", "b"], 90)  # string groups are valid input
 Y = np.tile(np.repeat([0, 1, 2], 30), 2)
-TINY = dict(n_clusters=3, n_iters=40, batch_size=16, pretrain_epochs=1, teacher_epochs=1, dec_iters=10,
+TINY = dict(n_clusters=3, n_iters=40, batch_size=16, pretrain_epochs=1,
             checkpoint_every=10, verbose=False)
 
 

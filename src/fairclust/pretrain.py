@@ -10,37 +10,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from .cache import StageCache, fingerprint
+from .config import DFCConfig
 from .embedding import embed, kmeans, soft_assign
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
 from .sampling import BalancedSampler
 from .utils import progress
-
-
-@dataclass
-class PretrainSettings:
-    """What pretraining needs to know; every field enters the cache key."""
-
-    latent_dim: int = 64
-    epochs: int = 10
-    batch_size: int = 128  # per group
-    lr: float = 1e-3
-    kl_weight: float = 1.0
-    teacher_epochs: int = 10
-    dec_iters: int = 500
-    dec_update_interval: int = 100
-    dec_batch_size: int = 256
-    dec_lr: float = 1e-4
-    kmeans_n_init: int = 10
-    center_input: bool = False  # conv encoders subtract each image's mean (fairclust.nn.ConvEncoder)
-    teacher: str = "dec"  # per-group teacher: "dec" (the paper's VAE + DEC) or "umap" (fairclust.teachers)
 
 
 def recon_kind(X: torch.Tensor | np.ndarray) -> str:
@@ -50,16 +31,16 @@ def recon_kind(X: torch.Tensor | np.ndarray) -> str:
     return "mse"
 
 
-def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, seed: int, device: torch.device,
+def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int, device: torch.device,
               *, epochs: int, desc: str, verbose: bool) -> dict:
     """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state."""
     torch.manual_seed(seed)
     shape = tuple(X.shape[1:])
     enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
     dec = make_decoder(shape, s.latent_dim).to(device)
-    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.lr)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
     n_groups = int(group_codes.max()) + 1
-    per_group = min(s.batch_size, max(2, X.shape[0] // n_groups))
+    per_group = min(s.pretrain_batch_size, max(2, X.shape[0] // n_groups))
     sampler = BalancedSampler(group_codes, per_group, seed)
     iters = max(1, math.ceil(epochs * X.shape[0] / (per_group * n_groups)))
     kind = recon_kind(X)
@@ -78,7 +59,7 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: PretrainSettings, see
     return {k: v.detach().cpu() for k, v in enc.state_dict().items()}
 
 
-def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: PretrainSettings, seed: int,
+def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: DFCConfig, seed: int,
               device: torch.device, *, desc: str, verbose: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """DEC (Xie et al. 2016) on ``X``: k-means init in mu-space, then self-training.
 
@@ -114,7 +95,7 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: Pre
 class Pretrainer:
     """Runs (or loads from the cache) the three pretraining stages for one data set."""
 
-    def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: PretrainSettings, seed: int,
+    def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: DFCConfig, seed: int,
                  device: torch.device, cache: StageCache, verbose: bool = False):
         self.X = X
         self.codes = np.asarray(group_codes, dtype=np.int64)
@@ -132,7 +113,8 @@ class Pretrainer:
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
 
     def _settings(self, *names: str) -> dict[str, Any]:
-        return {n: getattr(self.s, n) for n in ("latent_dim",) + names}
+        """The settings a stage reads (the encoder's shape ones always), for its cache key."""
+        return {n: getattr(self.s, n) for n in ("latent_dim", "center_input") + names}
 
     def _cached(self, stage: str, parts: dict, compute):
         key = self.cache.key(stage, data=self.data_key, seed=self.seed, **parts)
@@ -147,13 +129,11 @@ class Pretrainer:
 
     def shared_encoder(self) -> tuple[torch.nn.Module, str]:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
-        parts = self._settings("epochs", "batch_size", "lr", "kl_weight")
-        if self.s.center_input:
-            parts["center_input"] = True
+        parts = self._settings("pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight")
         state, key = self._cached(
             "shared_vae", parts,
             lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
-                                          epochs=self.s.epochs, desc="pretrain shared VAE", verbose=self.verbose)},
+                                          epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose)},
         )
         enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input)
         enc.load_state_dict(state["encoder"])
@@ -173,7 +153,7 @@ class Pretrainer:
         """
         if self.s.teacher != "dec":
             return self._umap_teachers(n_clusters, encoder, encoder_key)
-        parts = self._settings("teacher_epochs", "batch_size", "lr", "kl_weight", "dec_iters",
+        parts = self._settings("teacher_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight", "dec_iters",
                                "dec_update_interval", "dec_batch_size", "dec_lr", "kmeans_n_init")
         parts["n_clusters"] = int(n_clusters)
 
@@ -196,7 +176,7 @@ class Pretrainer:
         return out["P"].numpy()
 
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
-        from .teachers import umap_gmm_scored
+        from .teachers import UMAP_GMM, umap_gmm_scored
 
         kind = self.s.teacher
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "auto": ["umap", "vae-umap"]}[kind]
@@ -212,13 +192,13 @@ class Pretrainer:
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed) for name in inputs}
+                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed, **UMAP_GMM) for name in inputs}
                 best = max(inputs, key=lambda name: scored[name][1])  # ties: the input itself
                 P[members] = scored[best][0]
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": s for n, (_, s) in scored.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
-        parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": "pca50-nn15-gmm3-silhouette",
+        parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": dict(UMAP_GMM), "select": "silhouette",
                  "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)
         self.teacher_choice = json.loads(out["choice"])

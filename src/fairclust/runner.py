@@ -42,11 +42,13 @@ def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
 
 def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int | None = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
-               save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None) -> dict:
+               save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None,
+               strict: bool = False) -> dict:
     """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
 
     With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
     ``resume`` continues from it. ``metrics.json`` is written last: it marks a finished run.
+    ``strict``: refuse settings the method does not take (:func:`fairclust.methods.make_method`).
     """
     options = dict(options or {})
     if n_clusters is None:
@@ -54,7 +56,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
             raise FairclustError(f"dataset {ds.name!r} has no labels; pass --n-clusters K")
         n_clusters = ds.n_classes
     run_opts = {} if out is None else {"checkpoint_path": str(Path(out) / CHECKPOINT), "resume": resume}
-    est = make_method(method, n_clusters, seed, **options, **run_opts)
+    est = make_method(method, n_clusters, seed, strict=strict, **options, **run_opts)
     t0 = time.perf_counter()
     est.fit(ds.X, ds.y, sensitive_features=ds.sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
     seconds = time.perf_counter() - t0
@@ -92,10 +94,14 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         record["matching"] = est.matching_
     if hasattr(est, "history_") and "iterations_run" in est.history_:
         record["iterations_run"] = est.history_["iterations_run"]
+    if getattr(est, "schedule_", None) is not None:
+        record["n_iters"] = est.schedule_.n_iters
     if out is not None and distributed.is_main():  # under torchrun only rank 0 writes
         out = Path(out)
         config = {"dataset": ds.name, "method": method, "n_clusters": int(n_clusters), "seed": record["seed"],
                   "options": options, "estimator": est.get_params(), "resolved": getattr(est, "config_", None)}
+        if getattr(est, "schedule_", None) is not None:
+            config["schedule"] = est.schedule_.to_dict()
         write_json(out / "config.json", config)
         atomic_save(out / "labels.npy", lambda fh: np.save(fh, labels))
         if hasattr(est, "history_"):

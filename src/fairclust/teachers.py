@@ -26,7 +26,8 @@ import warnings
 
 import numpy as np
 
-KINDS = ("auto", "vae-umap", "umap", "dec")
+# the UMAP + GMM teacher's own settings: its defaults and its cache key (fairclust.pretrain) read this one dict
+UMAP_GMM = {"n_neighbors": 15, "pca_dim": 50, "gmm_restarts": 3, "score_sample": 2000}
 
 
 def _umap():
@@ -38,15 +39,14 @@ def _umap():
     return umap
 
 
-def umap_gmm(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = 15, pca_dim: int = 50,
-             gmm_restarts: int = 3) -> np.ndarray:
+def umap_gmm(X: np.ndarray, n_clusters: int, seed: int, **settings) -> np.ndarray:
     """Soft assignment ``N x K`` of one group's samples: PCA -> UMAP -> Gaussian mixture."""
-    return umap_gmm_scored(X, n_clusters, seed, n_neighbors=n_neighbors, pca_dim=pca_dim,
-                           gmm_restarts=gmm_restarts)[0]
+    return umap_gmm_scored(X, n_clusters, seed, **settings)[0]
 
 
-def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = 15, pca_dim: int = 50,
-                    gmm_restarts: int = 3, score_sample: int = 2000) -> tuple[np.ndarray, float]:
+def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = UMAP_GMM["n_neighbors"],
+                    pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
+                    score_sample: int = UMAP_GMM["score_sample"]) -> tuple[np.ndarray, float]:
     """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (on at most
     ``score_sample`` samples drawn with ``seed``; -1 when the partition has a single cluster)."""
     from sklearn.decomposition import PCA

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import DFCConfig
+from .config import DFCConfig, make_schedule
 from .perf import tune_allocator
 from .sampling import BalancedSampler
 from .utils import resolve_device
@@ -70,7 +70,7 @@ def make_problem(batch_size: int, device: torch.device, *, n_groups: int = 2, n_
     cfg = DFCConfig(batch_size=batch_size, n_iters=20000)
     enc = make_encoder(in_shape, cfg.pretrain.latent_dim)
     centers = torch.randn(n_clusters, cfg.pretrain.latent_dim).numpy()
-    trainer = DFCTrainer(enc, centers, n_groups, cfg).to(device).train()
+    trainer = DFCTrainer(enc, centers, n_groups, cfg, make_schedule(cfg, [pool] * n_groups)).to(device).train()
     g = torch.arange(n_groups, device=device).repeat_interleave(batch_size)
     return StepProblem(trainer, X, P, g, BalancedSampler(codes, batch_size, seed), device)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import runner
-from ..config import CHOICES, RECIPES
+from ..config import BY_NAME, RECIPE_NAMES, SETTINGS
 from ..errors import FairclustError
 from ..paper_settings import paper_overrides
 from ..utils import check_seed
@@ -85,50 +85,49 @@ def load_data(args: argparse.Namespace, name: str | None = None):
 
 
 # ----------------------------------------------------------------------------- method
+def _setting_type(s):
+    """The argparse type of setting ``s`` (its range is checked by :func:`fairclust.config.resolve`)."""
+    if s.optional:
+        return delta
+    if s.kind is int:
+        return positive_int if s.positive else non_negative_int
+    return s.kind
+
+
+def add_setting_flags(p: argparse.ArgumentParser, settings: tuple = SETTINGS) -> None:
+    """One flag per public setting of :data:`fairclust.config.SETTINGS` (``None``: the recipe's value);
+    booleans and optional settings also get ``--no-NAME``."""
+    g = p.add_argument_group("DFC settings (default: the recipe's; see `fairclust run --show-config`)")
+    for s in settings:
+        if not s.public:
+            continue
+        takers = "" if s.methods == ("dfc",) else f" [{', '.join(s.methods)}]"
+        if s.kind is bool:
+            g.add_argument(s.cli_flag, dest=s.name, action="store_true", default=None, help=s.help + takers)
+            g.add_argument("--no-" + s.cli_flag[2:], dest=s.name, action="store_false", help=f"not {s.cli_flag}")
+            continue
+        metavar = "DELTA" if s.optional else None
+        g.add_argument(s.cli_flag, dest=s.name, type=_setting_type(s), default=None, metavar=metavar,
+                       choices=s.choices or None, help=s.help + takers)
+        if s.optional:
+            g.add_argument("--no-" + s.cli_flag[2:], dest=s.name, action="store_const", const=False,
+                           help=f"switch {s.name} off")
+
+
 def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-clusters", type=positive_int, default=None,
                    help="K (default: the number of classes when labels exist)")
     p.add_argument("--seed", type=seed, default=2019, help="random seed (default 2019, the authors')")
-    p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
+    p.add_argument("--recipe", default="default", choices=RECIPE_NAMES,
                    help="hyper-parameter recipe: default (CPU sizes + strong teachers, cross-group matching, teacher "
                         "targets, fair labels, epochs with early stopping), faithful (CPU sizes, the paper's method "
                         "exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and alpha_s)")
-    p.add_argument("--align-groups", dest="align_groups", action="store_true", default=None,
-                   help="use the alignment extension (match teachers across groups)")
-    p.add_argument("--no-align-groups", dest="align_groups", action="store_false",
-                   help="the paper's method exactly, whatever the recipe")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--cache-dir", default=None, help="pretraining cache (default $FAIRCLUST_CACHE or ~/.cache/fairclust)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the pretraining cache")
-    p.add_argument("--alpha-f", type=float, default=None, help="weight of the fairness-adversarial loss")
-    p.add_argument("--alpha-s", type=float, default=None, help="weight of the structural-preservation loss")
-    p.add_argument("--iters", type=positive_int, default=None, help="DFC iterations T")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="samples per group per batch")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (DFC: recipe's 1e-2)")
-    p.add_argument("--latent-dim", type=positive_int, default=None,
-                   help="embedding size of the encoders (recipe's 64)")
-    p.add_argument("--pretrain-epochs", type=positive_int, default=None, help="epochs of the shared VAE pretraining")
-    p.add_argument("--teacher-epochs", type=positive_int, default=None, help="epochs of each group's teacher VAE")
-    p.add_argument("--dec-iters", type=positive_int, default=None, help="DEC iterations of each group's teacher")
-    p.add_argument("--fair-labels", type=delta, default=None, metavar="DELTA",
-                   help="DFC: labels = the assignment closest to q that keeps every group's share of every "
-                        "cluster within a factor 1-DELTA (fair-labels extension; recipe default: 0.05)")
-    p.add_argument("--no-fair-labels", dest="fair_labels", action="store_const", const=False,
-                   help="DFC: labels = the argmax of q (the paper's labels)")
-    p.add_argument("--teacher", default=None, choices=CHOICES["teacher"],
-                   help="DFC's per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
-                        "(umap), auto (default recipe: per group the better separated of the two) or dec "
-                        "(the paper's VAE + DEC)")
-    p.add_argument("--matching", default=None, choices=CHOICES["matching"],
-                   help="how the alignment extension matches the teachers' clusters across groups "
-                        "(default recipe: features)")
-    p.add_argument("--epochs", type=float, default=None,
-                   help="DFC length in passes over the largest group (default recipe: 15, with early stopping)")
-    p.add_argument("--stop-tol", type=float, default=None,
-                   help="stop DFC when fewer than this fraction of labels changed in an epoch (default recipe: "
-                        "0.01; 0 never stops early)")
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_setting_flags(p)
 
 
 def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict:
@@ -141,27 +140,19 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
         "recipe": args.recipe,
         "device": args.device,
         "cache_dir": False if args.no_cache else args.cache_dir,
-        "alpha_f": args.alpha_f,
-        "alpha_s": args.alpha_s,
-        "n_iters": args.iters,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "latent_dim": args.latent_dim,
-        "pretrain_epochs": args.pretrain_epochs,
-        "teacher_epochs": args.teacher_epochs,
-        "dec_iters": args.dec_iters,
-        "align_groups": args.align_groups,
-        "fair_labels": args.fair_labels,
-        "teacher": args.teacher,
-        "matching": args.matching,
-        "epochs": args.epochs,
-        "stop_tol": args.stop_tol,
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
+        **{s.name: getattr(args, s.name) for s in SETTINGS if s.public},
     }
     if args.recipe == "paper" and dataset is not None:
         opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})
     return opts
+
+
+def explicit_settings(args: argparse.Namespace) -> dict:
+    """The settings given on the command line (flag -> value), for messages."""
+    return {BY_NAME[s.name].cli_flag: getattr(args, s.name) for s in SETTINGS
+            if s.public and getattr(args, s.name, None) is not None}
 
 
 # ----------------------------------------------------------------------------- experiments

@@ -20,10 +20,12 @@ from .args import (
 
 
 def register(subparsers) -> None:
+    from ..methods import METHODS
+
     p = subparsers.add_parser("run", aliases=["fit"],
                               help="cluster one data set with one method and print the results table")
     add_data_args(p)
-    p.add_argument("--method", default="dfc", help="dfc (default) or a baseline, e.g. kmeans")
+    p.add_argument("--method", default="dfc", choices=sorted(METHODS), help="dfc (default) or a baseline, e.g. kmeans")
     add_method_args(p)
     p.add_argument("--out", default=None, help="output directory (default runs/DATASET-METHOD-seedS)")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
@@ -33,11 +35,31 @@ def register(subparsers) -> None:
                         "which always checkpoint)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic GPU kernels only (bit-reproducible on one GPU; slower)")
+    p.add_argument("--show-config", action="store_true",
+                   help="print every DFC setting's value for this recipe and these flags (JSON), then exit "
+                        "without loading data")
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
     from .. import distributed, runner
+    from ..config import resolve
+    from ..methods import make_method
+
+    options = method_options(args, args.dataset)
+    make_method(args.method, args.n_clusters or 2, args.seed, strict=True, **options)  # refuse before loading data
+    if args.method == "dfc":
+        cfg = resolve(**{k: v for k, v in options.items() if k not in ("device", "cache_dir", "verbose",
+                                                                        "checkpoint_every")})
+        if args.show_config:
+            print(json.dumps(cfg.to_dict(), indent=2))
+            return 0
+    elif args.show_config:
+        print(json.dumps(make_method(args.method, args.n_clusters or 2, args.seed, **options).get_params(),
+                         indent=2, default=str))
+        return 0
 
     distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
     ds = load_data(args)
@@ -46,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if distributed.is_main():
         runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,
-                               options=method_options(args, args.dataset), resume=args.resume)
+                               options=options, resume=args.resume, strict=True)
     if distributed.is_main():
         print(runner.results_table([record]))
         print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")

@@ -2,7 +2,10 @@
 
 A fixed, group-stratified subsample is embedded (``mu``, encoder in eval mode) together
 with the K centres at each snapshot: the start (the pretrained shared encoder and the
-k-means centres DFC starts from), points in the middle, and the end. Points are coloured
+centres this fit starts from: k-means or the teachers' means, as its recipe says), points
+in the middle, and the end. The points are spread over the fit's own
+:class:`~fairclust.config.Schedule` (planned before fitting); when the stopping rule ends
+training early, the last panel is the fitted model at the iteration it stopped. Points are coloured
 by group, centres marked with black crosses. Each snapshot also gets the paper's metrics
 and the Section 4.3 quantities of the labels the model would give *all* samples then (the
 argmax of q; at the end, the fitted model's ``labels_``, which are fair labels with
@@ -22,11 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..cache import StageCache
-from ..config import DFCConfig, resolve
 from ..errors import FairclustError
-from ..pretrain import Pretrainer
-from ..utils import resolve_device, seed_everything
+from ..methods import make_method
 from .common import (
     GROUP_COLORS,
     column,
@@ -48,7 +48,7 @@ def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
 
 
 class Snapshots:
-    """DFC callback: copies the encoder's weights and the centres at chosen iterations."""
+    """DFC callback: copies the encoder's weights and the centres at chosen iterations (0: the start)."""
 
     def __init__(self, iterations: list[int]):
         self.iterations = set(int(i) for i in iterations)
@@ -60,18 +60,6 @@ class Snapshots:
                 "encoder": {k: v.detach().cpu().clone() for k, v in trainer.encoder.state_dict().items()},
                 "centers": trainer.centers.detach().cpu().numpy().copy(),
             }
-
-
-def initial_state(model: Any, X: np.ndarray, codes: np.ndarray) -> dict:
-    """The state DFC started from: cached shared encoder and initial centres (no retraining)."""
-    cfg = DFCConfig.from_dict(model.config_)
-    seed_everything(model.random_state)
-    Xt = torch.from_numpy(model._scale(X))
-    pre = Pretrainer(Xt, codes, cfg.pretrain, model.random_state, resolve_device(model.device),
-                     StageCache(model.cache_dir))
-    encoder, key = pre.shared_encoder()
-    centers = pre.initial_centers(encoder, key, model.n_clusters)
-    return {"encoder": {k: v.detach().cpu() for k, v in encoder.state_dict().items()}, "centers": centers}
 
 
 def at_state(model: Any, state: dict) -> Any:
@@ -102,17 +90,19 @@ def tsne_2d(Z: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:
 def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, n_points: int = 1000,
         snapshots: list[int] | None = None, keep_figures: bool = False) -> dict:
     """Train DFC with snapshots, t-SNE each, write CSVs and PNGs to ``out``; returns the paths (and figures)."""
-    n_iters = resolve(opts.get("recipe") or "default", n_iters=opts.get("n_iters")).n_iters
+    k = n_clusters or ds.n_classes or 2
+    n_iters = make_method("dfc", k, seed, **opts).plan_schedule(ds.sensitive).n_iters  # the fit's own T
     iters = sorted(set(snapshots)) if snapshots else snapshot_points(n_iters)
     if iters[0] < 0 or iters[-1] > n_iters:
-        raise FairclustError(f"snapshots must lie in 0..{n_iters} (the DFC iterations); got {iters}")
-    snaps = Snapshots([i for i in iters if i > 0])
+        raise FairclustError(f"snapshots must lie in 0..{n_iters} (the DFC iterations of this fit); got {iters}")
+    snaps = Snapshots(iters)
     record = fit_dfc(ds, opts, seed=seed, n_clusters=n_clusters, out=out, callbacks=[snaps])
     model = record["_estimator"]
+    assert model.schedule_.n_iters == n_iters, "the planned schedule is the fit's"
     codes = group_codes(ds)
-    states = dict(snaps.states)
-    if 0 in iters:
-        states[0] = initial_state(model, ds.X, codes)
+    end = int(model.history_["iterations_run"])  # < n_iters when the stopping rule ended training
+    states = {it: s for it, s in snaps.states.items() if it < end}
+    states[end] = {"encoder": model.encoder_.state_dict(), "centers": model.cluster_centers_}
     idx = subsample(codes, n_points, seed)
     names = group_names(ds)
     points, summary = [], []
@@ -122,7 +112,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
         C = m.cluster_centers_
         xy = tsne_2d(np.concatenate([Z, C]), seed)
         # the end is the fitted model: its labels_ (fair labels when asked for), as in metrics.json
-        labels_all = model.labels_ if it == n_iters else m.predict(ds.X)
+        labels_all = model.labels_ if it == end else m.predict(ds.X)
         summary.append({"iteration": it, "n_iters": n_iters, **metric_columns(ds, labels_all, model.n_clusters)})
         for j, i in enumerate(idx):
             points.append({"iteration": it, "kind": "sample", "index": int(i), "group_code": int(codes[i]),

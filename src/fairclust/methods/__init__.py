@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..config import BY_NAME
 from ..errors import FairclustError
 from .clustergan import ClusterGAN
 from .dac import DeepAdaptiveClustering
@@ -34,13 +35,32 @@ METHODS: dict[str, type] = {
 }
 
 
-def make_method(name: str, n_clusters: int, random_state: int, **options: Any):
-    """Instantiate method ``name``; options it does not take are dropped (``None`` ones too)."""
+def make_method(name: str, n_clusters: int, random_state: int, *, strict: bool = False, **options: Any):
+    """Instantiate method ``name`` with the ``options`` it takes (``None`` ones are the defaults).
+
+    A setting of :data:`fairclust.config.SETTINGS` reaches only the methods it declares
+    (``--batch-size`` is DFC's per-group batch, never DAC's total one); with ``strict`` (the
+    ``run`` command) a setting given to a method that does not take it is a one-line error
+    naming the methods that do. Run options (``device``, ``cache_dir``, ``verbose`` ...) go to
+    every method whose signature has them.
+    """
     if name not in METHODS:
         raise FairclustError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
     cls = METHODS[name]
     accepted = inspect.signature(cls.__init__).parameters
-    kwargs = {k: v for k, v in options.items() if k in accepted and v is not None}
+    kwargs = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        setting = BY_NAME.get(key)
+        if setting is None:
+            if key in accepted:
+                kwargs[key] = value
+        elif name in setting.methods:
+            kwargs[key] = value
+        elif strict:
+            raise FairclustError(f"method {name!r} does not take {key} ({setting.cli_flag}); the methods that do: "
+                                 f"{', '.join(setting.methods)}; drop it or choose one of them")
     return cls(n_clusters=n_clusters, random_state=random_state, **kwargs)
 
 

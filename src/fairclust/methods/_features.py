@@ -44,10 +44,10 @@ def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) ->
     DFC and every baseline share one cache entry. Sets ``est.timings_`` to the pretraining
     stages' seconds.
     """
-    cfg = resolve(est.recipe, pretrain_epochs=est.pretrain_epochs, latent_dim=est.latent_dim)
+    cfg = resolve(est.recipe, method="shared-encoder", pretrain_epochs=est.pretrain_epochs, latent_dim=est.latent_dim)
     X = est._fit_scaler(X)
     seed_everything(seed)
-    pre = Pretrainer(torch.from_numpy(X), codes, cfg.pretrain, seed, resolve_device(est.device),
+    pre = Pretrainer(torch.from_numpy(X), codes, cfg, seed, resolve_device(est.device),
                      StageCache(est.cache_dir), verbose=est.verbose)
     encoder, _ = pre.shared_encoder()
     est.timings_ = {f"pretrain_{k}": v for k, v in pre.timings.items()}

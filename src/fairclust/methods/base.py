@@ -6,7 +6,8 @@ Every check raises :class:`fairclust.errors.FairclustError` (a ``ValueError``) o
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -114,6 +115,27 @@ def check_n_clusters(n_clusters: Any, n_samples: int, group_sizes: np.ndarray | 
     return k
 
 
+def signature_init(params: Iterable[tuple[str, Any]]):
+    """An ``__init__(self, n_clusters=10, *, name=default, ...)`` that stores every argument under
+    its own name (scikit-learn's contract), with a real signature for ``get_params``/``clone``.
+
+    For estimators whose arguments come from a declaration (DFC's from :data:`fairclust.config.SETTINGS`).
+    """
+    kw = inspect.Parameter.KEYWORD_ONLY
+    sig = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                             inspect.Parameter("n_clusters", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=10)]
+                            + [inspect.Parameter(name, kw, default=default) for name, default in params])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        bound = sig.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = sig  # type: ignore[attr-defined]
+    return __init__
+
+
 class EmbeddingMixin(TransformerMixin):
     """For estimators whose ``transform`` is an embedding (``fit_transform`` included).
 
@@ -145,6 +167,22 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         so that a run with a drawn seed can be repeated (``random_state=model.seed_``)."""
         self.seed_ = check_seed(self.random_state)
         return self.seed_
+
+    def _group_codes(self, sensitive_features: Any, n_samples: int) -> np.ndarray:
+        """Groups of new samples as the fit's codes (positions in ``groups_``); unknown groups are an error."""
+        sens = np.asarray(sensitive_features).reshape(-1)
+        if sens.shape[0] != n_samples:
+            raise FairclustError(f"X has {n_samples} samples but sensitive_features has {sens.shape[0]}; "
+                                 "pass one group per sample")
+        known = np.asarray(self.groups_)
+        as_known = sens.astype(known.dtype) if known.dtype.kind in "US" else sens
+        pos = np.searchsorted(known, as_known)
+        pos = np.clip(pos, 0, len(known) - 1)
+        bad = known[pos] != as_known
+        if bad.any():
+            raise FairclustError(f"sensitive_features holds group {_plain(sens[np.argmax(bad)])!r}, which the model "
+                                 f"was not fitted on (groups: {', '.join(map(str, known.tolist()))})")
+        return pos.astype(np.int64)
 
     def _fit_scaler(self, X: np.ndarray) -> np.ndarray:
         """``X`` as the networks see it; feature vectors are standardised, images kept.

@@ -36,7 +36,7 @@ class ClusterGAN(FairClusterMixin):
     Parameters
     ----------
     n_clusters : int, default=10
-    latent_dim : int, default=30
+    noise_dim : int, default=30
         Size of the continuous part ``z_n``.
     n_iters : int, default=300
     batch_size : int, default=64
@@ -53,7 +53,7 @@ class ClusterGAN(FairClusterMixin):
         ``argmax`` of the encoder's cluster logits, all samples.
     """
 
-    def __init__(self, n_clusters: int = 10, *, latent_dim: int = 30, n_iters: int = 300, batch_size: int = 64,
+    def __init__(self, n_clusters: int = 10, *, noise_dim: int = 30, n_iters: int = 300, batch_size: int = 64,
                  lr: float = 2e-4, beta_n: float = 10.0, beta_c: float = 10.0, sigma: float = 0.1,
                  device: str | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
@@ -64,7 +64,7 @@ class ClusterGAN(FairClusterMixin):
         seed = self._fit_seed()
         seed_everything(seed)
         device = resolve_device(self.device)
-        shape, k, dn = tuple(X.shape[1:]), self.n_clusters, int(self.latent_dim)
+        shape, k, dn = tuple(X.shape[1:]), self.n_clusters, int(self.noise_dim)
         squash = torch.sigmoid if recon_kind(X) == "bce" else (lambda t: t)
         gen = make_decoder(shape, dn + k).to(device)
         disc = make_encoder(shape, 1).to(device)
@@ -99,7 +99,7 @@ class ClusterGAN(FairClusterMixin):
         return self
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
-        dn = int(self.latent_dim)
+        dn = int(self.noise_dim)
         return batched_map(lambda xb: self.encoder_(xb)[0][:, dn:], X, batch_size=2048, device=resolve_device(self.device)).numpy()
 
     def predict(self, X: Any) -> np.ndarray:

@@ -41,10 +41,10 @@ class DECAE(FeatureClusterMixin):
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DECAE":
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
-        cfg = resolve(self.recipe, pretrain_epochs=self.pretrain_epochs, latent_dim=self.latent_dim,
+        cfg = resolve(self.recipe, method="dec", pretrain_epochs=self.pretrain_epochs, latent_dim=self.latent_dim,
                       dec_iters=self.dec_iters)
         self.encoder_, X = pretrained_encoder(self, X, codes, seed)
-        centers, q = train_dec(self.encoder_, torch.from_numpy(X), self.n_clusters, cfg.pretrain, seed,
+        centers, q = train_dec(self.encoder_, torch.from_numpy(X), self.n_clusters, cfg, seed,
                                resolve_device(self.device), desc="DEC", verbose=self.verbose)
         self.encoder_.eval()
         self.cluster_centers_ = centers.numpy().astype(np.float32)

@@ -1,15 +1,17 @@
 """Deep Fair Clustering (Li, Zhao, Liu, CVPR 2020), SPEC section 1: the estimator.
 
-:class:`DeepFairClustering` is a thin scikit-learn layer: it validates the input, runs the
-cached pretraining stages (:mod:`fairclust.pretrain`, :mod:`fairclust.teachers`), matches
-the teachers across groups (:mod:`fairclust.align`), hands the pieces to the plain training
-loop (:mod:`fairclust.methods.dfc_training`; the losses are in :mod:`fairclust.losses`) and
-labels the result (argmax of ``q``, or the fair labels of :func:`fairclust.methods.falg.fair_labels`).
+:class:`DeepFairClustering` is a thin scikit-learn layer: it validates the input, resolves
+its settings (:mod:`fairclust.config`, where every setting is declared once) and the fit's
+:class:`~fairclust.config.Schedule`, runs the cached pretraining stages
+(:mod:`fairclust.pretrain`, :mod:`fairclust.teachers`), matches the teachers across groups
+(:mod:`fairclust.align`), hands the pieces to the plain training loop
+(:mod:`fairclust.methods.dfc_training`; the losses are in :mod:`fairclust.losses`) and
+labels the result (the fair labels of :func:`fairclust.methods.falg.fair_labels`, or the
+argmax of ``q``).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,152 +23,93 @@ from .. import distributed
 from ..align import align_teachers
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer, load_safely
-from ..config import DFCConfig, resolve
+from ..config import SETTINGS, DFCConfig, Schedule, init_params, make_schedule, resolve
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
 from ..files import atomic_save
 from ..nn import ConvEncoder, Critic, make_encoder
+from ..persist import fitted_state, plain, restore_fitted_state
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
-from .base import EmbeddingMixin, FairClusterMixin
-from .dfc_training import DFCTrainer, assign_all, size_schedule, train
+from .base import EmbeddingMixin, FairClusterMixin, signature_init
+from .dfc_training import DFCTrainer, assign_all, train
 from .falg import fair_labels
 
 FORMAT = "fairclust-dfc"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every fitted attribute (fairclust.persist), flat settings
+
+RUN_PARAMS = (("device", None), ("cache_dir", None), ("random_state", None), ("verbose", False),
+              ("checkpoint_path", None), ("checkpoint_every", 100), ("resume", False))
+
+
+def _settings_doc() -> str:
+    lines = []
+    for s in SETTINGS:
+        if s.public:
+            kind = " or ".join(f'"{c}"' for c in s.choices) if s.choices else s.kind.__name__
+            lines.append(f"    {s.name} : {kind}, default=None\n        {s.help}.")
+    return "\n".join(lines)
 
 
 class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
-    """Deep Fair Clustering: clusters that are meaningful and independent of a group.
+    __doc__ = f"""Deep Fair Clustering: clusters that are meaningful and independent of a group.
 
     Parameters
     ----------
     n_clusters : int, default=10
         Number of clusters K.
-    recipe : {"default", "faithful", "paper"}, default="default"
-        Named hyper-parameter set (see :mod:`fairclust.config`). ``paper`` is SPEC §1.4;
-        ``faithful`` the paper's method sized for a CPU and data sets of a few thousand
-        samples; ``default`` adds the extensions: strong teachers, cross-group matching,
-        teacher targets, fair labels and a data-sized schedule (README, "Recipes").
-    alpha_f, alpha_s : float, default=None
-        Weights of the fairness-adversarial and structural-preservation losses
-        (recipe: 1 and 1).
-    n_iters, batch_size, lr : default=None
-        DFC iterations T (replaces the default recipe's epochs), samples per group per
-        batch b, Adam learning rate.
-    epochs, stop_tol : float, default=None
-        Data-sized schedule: T = ``epochs`` passes over the largest group, with the labels
-        checked once per epoch; training stops when fewer than ``stop_tol`` of them changed
-        (DEC's rule). Default recipe: 15 and 0.01; ``faithful``/``paper``: fixed T.
-    pretrain_epochs, teacher_epochs, dec_iters, latent_dim : default=None
-        Pretraining lengths (shared VAE, per-group VAEs, per-group DEC) and embedding size.
-    teacher : {"auto", "vae-umap", "umap", "dec"}, default=None
-        Per-group teachers (:mod:`fairclust.teachers`): UMAP + Gaussian mixture on the
-        shared embedding or on the input, ``auto`` (default recipe) the better separated of
-        the two per group, or the paper's VAE + DEC.
-    align_groups : bool, default=None
-        The alignment extension (:mod:`fairclust.align`): match the teachers' clusters
-        across groups, and preserve affinities across groups too.
-    matching : {"features", "fused", "structure"}, default=None
-        How clusters are matched across groups (:func:`fairclust.align.match`).
-    fair_labels : float in [0, 1) or False, default=None
-        The fair-labels extension: ``labels_`` become the hard assignment closest to the
-        trained ``q`` in which every cluster holds each group's share of the data within a
-        factor ``1 - fair_labels`` (see :func:`fair_labels`; 0.05 gives Balance >= ~0.9).
-        ``None``: the recipe's (default 0.05; ``faithful``/``paper``: off); ``False``:
-        ``labels_`` is the argmax of ``q``. The model itself is unchanged, and
-        :meth:`predict` on new samples (no groups) takes the argmax.
+    recipe : {{"default", "faithful", "paper"}}, default="default"
+        Named set of values for every setting below (README, "Recipes"; ``None`` = the
+        recipe's value; :meth:`recipe_params` shows them before fitting). ``paper`` is SPEC
+        1.4, ``faithful`` the paper's method sized for a CPU, ``default`` adds the
+        extensions (strong teachers, cross-group matching, teacher targets, fair labels, a
+        data-sized schedule).
+{_settings_doc()}
     device : str, default=None
         ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
     cache_dir : str or False, default=None
-        Where pretraining stages are cached (``None``: ``$FAIRCLUST_CACHE`` or
-        ``~/.cache/fairclust``; ``False``: no cache).
+        Pretraining cache (``None``: ``$FAIRCLUST_CACHE`` or ``~/.cache/fairclust``; ``False``: none).
     random_state : int, default=None
-        Seed for every random choice (pretraining, sampling, initialisation).
+        Seed for every random choice; ``None`` draws one (kept as ``seed_``).
     verbose : bool, default=False
         Progress bars for each stage.
-    checkpoint_path : str, default=None
-        Where to checkpoint the DFC training loop: every ``checkpoint_every`` iterations
-        and on SIGINT/SIGTERM (then ``fit`` raises
-        :class:`~fairclust.checkpoint.TrainingInterrupted`). Removed when ``fit`` ends.
-    checkpoint_every : int, default=100
-        Iterations between checkpoints (0: only on a signal).
-    resume : bool, default=False
-        Continue from the checkpoint at ``checkpoint_path`` when there is one; the labels
-        equal those of an uninterrupted run with the same seed.
+    checkpoint_path, checkpoint_every, resume
+        Checkpoint the training loop every ``checkpoint_every`` iterations (0: only on
+        SIGINT/SIGTERM, then ``fit`` raises ``TrainingInterrupted``) and continue from it.
 
     Attributes
     ----------
-    labels_ : ndarray of shape (n_samples,)
-        ``argmax_k q_ik`` of the trained DFC head (encoder in eval mode), all samples.
-    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
-        Learned centres in the embedding space.
-    history_ : dict
-        ``iteration, loss, L_c, L_s, L_f`` per iteration and ``evals``: periodic metrics.
-    fair_labels_info_ : dict or None
-        With ``fair_labels``: ``delta``, ``changed`` (labels that differ from the argmax),
-        ``fractional_points`` (split by the LP) and the largest constraint violation, in
-        points, of the LP solution and of the rounded labels.
-    teacher_labels_ : ndarray of shape (n_samples,)
-        Each sample's label from its own group's DEC teacher (the "individual partition").
-    timings_ : dict
-        Seconds per stage.
+    labels_ : ndarray (n_samples,)
+        The fair labels of the trained ``q`` (``fair_labels`` on, the default recipe), else the
+        argmax of ``q`` (encoder in eval mode, all samples). ``predict(X, sensitive_features=s)``
+        on the training data returns exactly these.
+    cluster_centers_, encoder_, critic_ : the trained centres, encoder and critic.
+    teacher_labels_ : ndarray (n_samples,)
+        Each sample's label from its own group's teacher (the kind in ``teacher_choice_``),
+        after the cross-group matching (``matching_``: its evidence and confidence).
+    schedule_ : Schedule
+        T, evaluation points and stopping rule of this fit (computed once, before training).
     config_ : dict
-        The resolved hyper-parameters.
-
-    Examples
-    --------
-    >>> from fairclust import DeepFairClustering
-    >>> from fairclust.data import load_dataset
-    >>> ds = load_dataset("digits-reverse")
-    >>> model = DeepFairClustering(n_clusters=10, random_state=0).fit(ds.X, sensitive_features=ds.sensitive)
-    >>> model.labels_.shape
-    (3594,)
+        Every setting's value in this fit. Also ``history_``, ``timings_``, ``seed_``,
+        ``fair_labels_info_``, ``pretrain_cache_hits_``; all survive :meth:`save` / :meth:`load`.
     """
 
-    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", alpha_f: float | None = None,
-                 alpha_s: float | None = None, n_iters: int | None = None, batch_size: int | None = None,
-                 lr: float | None = None, pretrain_epochs: int | None = None, teacher_epochs: int | None = None,
-                 dec_iters: int | None = None, latent_dim: int | None = None, align_groups: bool | None = None,
-                 fair_labels: float | bool | None = None, teacher: str | None = None, matching: str | None = None,
-                 epochs: float | None = None, stop_tol: float | None = None, device: str | None = None,
-                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False,
-                 checkpoint_path: str | None = None, checkpoint_every: int = 100, resume: bool = False):
-        self.n_clusters = n_clusters
-        self.recipe = recipe
-        self.alpha_f = alpha_f
-        self.alpha_s = alpha_s
-        self.n_iters = n_iters
-        self.batch_size = batch_size
-        self.lr = lr
-        self.pretrain_epochs = pretrain_epochs
-        self.teacher_epochs = teacher_epochs
-        self.dec_iters = dec_iters
-        self.latent_dim = latent_dim
-        self.align_groups = align_groups
-        self.fair_labels = fair_labels
-        self.teacher = teacher
-        self.matching = matching
-        self.epochs = epochs
-        self.stop_tol = stop_tol
-        self.device = device
-        self.cache_dir = cache_dir
-        self.random_state = random_state
-        self.verbose = verbose
-        self.checkpoint_path = checkpoint_path
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
+    settings = SETTINGS  # where every argument between ``recipe`` and ``device`` comes from
+    __init__ = signature_init(init_params(SETTINGS, RUN_PARAMS))
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ settings
     def _config(self) -> DFCConfig:
-        return resolve(self.recipe, alpha_f=self.alpha_f, alpha_s=self.alpha_s, n_iters=self.n_iters,
-                       batch_size=self.batch_size, lr=self.lr, pretrain_epochs=self.pretrain_epochs,
-                       teacher_epochs=self.teacher_epochs, dec_iters=self.dec_iters, latent_dim=self.latent_dim,
-                       align_groups=self.align_groups, fair_labels=self.fair_labels, teacher=self.teacher,
-                       matching=self.matching, epochs=self.epochs, stop_tol=self.stop_tol)
+        return resolve(self.recipe, settings=self.settings,
+                       **{s.name: getattr(self, s.name) for s in self.settings if s.public})
 
-    def _device(self) -> torch.device:
-        return resolve_device(self.device)
+    def recipe_params(self) -> dict:
+        """Every setting's value a fit will use (the recipe's, with this estimator's arguments)."""
+        return self._config().to_dict()
+
+    def plan_schedule(self, sensitive_features: Any) -> Schedule:
+        """The :class:`~fairclust.config.Schedule` a fit on data with these groups will follow."""
+        sizes = np.unique(np.asarray(sensitive_features).reshape(-1).astype(str), return_counts=True)[1]
+        return make_schedule(self._config(), sizes)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any,
@@ -174,14 +117,13 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         """Pretrain (cached), then train DFC on ``X`` with groups ``sensitive_features``.
 
         ``y``, when given, is used only to report accuracy/NMI in ``history_``; it never
-        influences training. ``callbacks``: callables ``cb(iteration, trainer)`` run after
-        every DFC iteration (``iteration`` counts from 1; e.g. to snapshot the embedding).
+        influences training. ``callbacks``: callables ``cb(iteration, trainer)`` run once with
+        0 before training and after every iteration (``trainer.schedule`` holds T).
         """
         t_start = time.perf_counter()
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
-        cfg = self._config()
-        n_groups = len(self.groups_)
         Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
         if y_arr is not None and y_arr.shape[0] != X.shape[0]:
@@ -192,7 +134,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         verbose = self.verbose and distributed.is_main()
         seed_everything(seed)
         with distributed.main_first(dctx):  # rank 0 pretrains and caches, the others then load
-            pre = Pretrainer(Xt, codes, cfg.pretrain, seed, device, StageCache(self.cache_dir), verbose=verbose)
+            pre = Pretrainer(Xt, codes, cfg, seed, device, StageCache(self.cache_dir), verbose=verbose)
             encoder, enc_key = pre.shared_encoder()
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = None
@@ -209,13 +151,13 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.teacher_labels_ = P.argmax(1).numpy()
         self.teacher_choice_ = pre.teacher_choice
 
+        self.schedule_ = make_schedule(cfg, np.bincount(codes))
         seed_everything(seed)
-        trainer = DFCTrainer(encoder, centers, n_groups, cfg).to(device)
-        size_schedule(cfg, codes)
+        trainer = DFCTrainer(encoder, centers, len(self.groups_), cfg, self.schedule_).to(device)
         ckpt = Checkpointer(self.checkpoint_path if distributed.is_main() else None,
                             every=self.checkpoint_every, resume=self.resume,
                             key=fingerprint(pre.data_key, cfg.to_dict(), self.n_clusters, seed))
-        history, q_all, t_dfc = train(trainer, Xt, P, codes, cfg, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
+        history, q_all, t_dfc = train(trainer, Xt, P, codes, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
                                       y=y_arr, n_clusters=self.n_clusters, callbacks=callbacks, verbose=verbose)
         t1 = time.perf_counter()
         q_all = (q_all if q_all is not None else assign_all(trainer, Xt, device)).numpy()
@@ -223,18 +165,29 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.encoder_ = trainer.encoder.eval()
         self.critic_ = trainer.critic.eval()
         self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
-        self.labels_ = q_all.argmax(1)
-        self.fair_labels_info_ = None
-        if cfg.fair_labels is not None:
-            self.labels_, self.fair_labels_info_ = fair_labels(q_all, codes, cfg.fair_labels)
-        self.history_ = history
         self.config_ = cfg.to_dict()
+        self.labels_, self.fair_labels_info_ = self._label(q_all, codes)
+        self.history_ = history
         self.timings_ = {**{f"pretrain_{k}": v for k, v in pre.timings.items()}, "dfc": t_dfc,
                          "evaluation": time.perf_counter() - t1, "total": time.perf_counter() - t_start}
         self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
         return self
 
+    def _label(self, q: np.ndarray, codes: np.ndarray | None) -> tuple[np.ndarray, dict | None]:
+        """The fair labels of ``q`` for groups ``codes`` (when the config asks for them), else the argmax."""
+        delta = self.config_["fair_labels"]
+        if codes is None or delta is None:
+            return q.argmax(1), None
+        return fair_labels(q, codes, delta)
+
+    def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any, **kwargs: Any) -> np.ndarray:
+        """Fit and return ``labels_`` (the fair labels with the default recipe)."""
+        return self.fit(X, y, sensitive_features=sensitive_features, **kwargs).labels_
+
     # ------------------------------------------------------------------ inference
+    def _device(self) -> torch.device:
+        return resolve_device(self.device)
+
     def _check_fitted(self) -> None:
         from sklearn.utils.validation import check_is_fitted
 
@@ -245,12 +198,19 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self._check_fitted()
         Xt = torch.from_numpy(self._scale(self._validate_predict(X)))
         centers = torch.from_numpy(self.cluster_centers_)
-        alpha = self.config_["t_alpha"]
-        return soft_assign(self.encoder_, centers, Xt, self._device(), alpha).numpy()
+        return soft_assign(self.encoder_, centers, Xt, self._device(), self.config_["t_alpha"]).numpy()
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Cluster of every sample (argmax of :meth:`predict_proba`). No groups needed."""
-        return self.predict_proba(X).argmax(1)
+    def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
+        """Cluster of every sample.
+
+        With ``sensitive_features`` (groups the model was fitted on): the fair labels of this
+        batch, as ``fit`` labels its data (on the training data exactly ``labels_``).
+        Without: the argmax of :meth:`predict_proba`, which needs no groups but is not forced
+        to be fair (its Balance on the training data: docs/results.md, "argmax" columns).
+        """
+        q = self.predict_proba(X)
+        codes = None if sensitive_features is None else self._group_codes(sensitive_features, q.shape[0])
+        return self._label(q, codes)[0]
 
     def transform(self, X: Any) -> np.ndarray:
         """The fair embedding ``mu`` of every sample."""
@@ -259,60 +219,43 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
-        """Write the fitted model to ``path`` (a torch file of tensors and plain values only)."""
+        """Write the fitted model (every fitted attribute; tensors and plain values only) to ``path``."""
         self._check_fitted()
-        obj = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "params": json.dumps({k: v for k, v in self.get_params().items()}, default=str),
-            "config": json.dumps(self.config_),
-            "input_shape": list(self.input_shape_),
-            "groups": json.dumps([g.item() if hasattr(g, "item") else g for g in self.groups_]),
-            "encoder": {k: v.detach().cpu() for k, v in self.encoder_.state_dict().items()},
-            "critic": {k: v.detach().cpu() for k, v in self.critic_.state_dict().items()},
-            "centers": torch.from_numpy(self.cluster_centers_),
-            "labels": torch.from_numpy(np.asarray(self.labels_, dtype=np.int64)),
-            "teacher_labels": torch.from_numpy(np.asarray(self.teacher_labels_, dtype=np.int64)),
-            "scaler": None if self.scaler_mean_ is None else
-            [torch.from_numpy(self.scaler_mean_), torch.from_numpy(self.scaler_scale_)],
-            "history": json.dumps(self.history_),
-            "timings": json.dumps(self.timings_),
-            "fair_labels_info": json.dumps(getattr(self, "fair_labels_info_", None)),
-        }
+        state = fitted_state(self)
+        params = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.get_params().items()}
+        obj = {"format": FORMAT, "version": FORMAT_VERSION, "params": _json(params), "fitted": state}
         atomic_save(path, lambda fh: torch.save(obj, fh))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeepFairClustering":
         """Read a model written by :meth:`save`. Never executes code from the file."""
+        import json
+
         path = Path(path)
         if not path.is_file():
             raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
         obj = load_safely(path, "fairclust model file")
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise FairclustError(f"{str(path)!r} is not a fairclust DFC model file")
-        params = json.loads(obj["params"])
-        model = cls(**params)
-        model.config_ = json.loads(obj["config"])
-        cfg = DFCConfig.from_dict(model.config_)
-        model.input_shape_ = tuple(obj["input_shape"])
-        model.n_features_in_ = int(np.prod(model.input_shape_))
-        model.groups_ = np.asarray(json.loads(obj["groups"]))
-        enc = make_encoder(model.input_shape_, cfg.pretrain.latent_dim, cfg.pretrain.center_input)
-        enc.load_state_dict(obj["encoder"])
+        if obj.get("version") != FORMAT_VERSION:
+            raise FairclustError(f"{str(path)!r} was written by another fairclust version (format "
+                                 f"{obj.get('version')}, this one reads {FORMAT_VERSION}); re-fit and save the model")
+        model = cls(**json.loads(obj["params"]))
+        restore_fitted_state(model, obj["fitted"])
+        return model
+
+    def _empty_module(self, name: str) -> torch.nn.Module:
+        """The untrained network a saved state dict of attribute ``name`` loads into."""
+        cfg = self.config_
+        if name == "critic_":
+            return Critic(len(self.cluster_centers_), len(self.groups_))
+        enc = make_encoder(self.input_shape_, cfg["latent_dim"], cfg["center_input"])
         if isinstance(enc, ConvEncoder):  # the layout DFCTrainer trained it in: bit-identical predictions
             enc.to(memory_format=torch.channels_last)
-        model.encoder_ = enc.eval()
-        critic = Critic(obj["centers"].shape[0], len(model.groups_))
-        critic.load_state_dict(obj["critic"])
-        model.critic_ = critic.eval()
-        model.cluster_centers_ = obj["centers"].numpy()
-        model.labels_ = obj["labels"].numpy()
-        model.teacher_labels_ = obj["teacher_labels"].numpy()
-        if obj["scaler"] is None:
-            model.scaler_mean_ = model.scaler_scale_ = None
-        else:
-            model.scaler_mean_, model.scaler_scale_ = (t.numpy() for t in obj["scaler"])
-        model.history_ = json.loads(obj["history"])
-        model.timings_ = json.loads(obj["timings"])
-        model.fair_labels_info_ = json.loads(obj.get("fair_labels_info", "null"))
-        return model
+        return enc
+
+
+def _json(v: Any) -> str:
+    import json
+
+    return json.dumps(v, default=plain)

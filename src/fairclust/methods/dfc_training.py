@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from .. import distributed, metrics
 from ..checkpoint import Checkpointer
-from ..config import DFCConfig
+from ..config import DFCConfig, Schedule
 from ..embedding import soft_assign
 from ..losses import dfc_loss_terms
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, sample_z, student_t
@@ -26,13 +26,14 @@ from ..utils import progress
 class DFCTrainer(nn.Module):
     """Encoder + centres + critic, one Adam optimizer, one training step."""
 
-    def __init__(self, encoder: nn.Module, centers: np.ndarray, n_groups: int, cfg: DFCConfig):
+    def __init__(self, encoder: nn.Module, centers: np.ndarray, n_groups: int, cfg: DFCConfig, schedule: Schedule):
         super().__init__()
         self.encoder = encoder
         self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
         self.critic = Critic(self.centers.shape[0], n_groups)
         self.n_groups = n_groups
         self.cfg = cfg
+        self.schedule = schedule  # T: the learning-rate decay and the GRL ramp read it
         self.gather = None  # set by fairclust.distributed under DDP: all-gathers q across ranks
         if isinstance(encoder, ConvEncoder):  # NHWC convolutions: same values, ~1.3x faster (docs/benchmarks.md)
             encoder.to(memory_format=torch.channels_last)
@@ -63,18 +64,18 @@ class DFCTrainer(nn.Module):
         q = self.assign(x)
         q_all = q if self.gather is None else self.gather(q, self.n_groups)
         l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups, cfg.target == "teachers")
-        logits = self.critic(grad_reverse(q, grl_coefficient(t, cfg.n_iters)))
+        logits = self.critic(grad_reverse(q, grl_coefficient(t, self.schedule.n_iters)))
         l_f = F.cross_entropy(logits, g)
         loss = l_c + cfg.alpha_f * l_f + cfg.alpha_s * l_s
         return loss, {"loss": loss.detach(), "L_c": l_c.detach(), "L_s": l_s.detach(), "L_f": l_f.detach()}
 
     def step(self, t: int, x: torch.Tensor, p_teacher: torch.Tensor, g: torch.Tensor,
              model: nn.Module | None = None) -> dict[str, torch.Tensor]:
-        """One iteration at step ``t`` of ``n_iters``; returns the loss terms (detached).
+        """One iteration at step ``t`` of the schedule's T; returns the loss terms (detached).
 
         ``model``: the DDP wrapper around this trainer, when training is distributed.
         """
-        decay = (1.0 + 10.0 * t / self.cfg.n_iters) ** -0.75
+        decay = self.schedule.lr_factor(t)
         for group in self.optimizer.param_groups:
             group["lr"] = group["base_lr"] * decay
         loss, terms = (model or self)(t, x, p_teacher, g)
@@ -82,15 +83,6 @@ class DFCTrainer(nn.Module):
         loss.backward()
         self.optimizer.step()
         return terms
-
-
-def size_schedule(cfg: DFCConfig, codes: np.ndarray) -> None:
-    """With ``cfg.epochs > 0``, set T to that many passes over the largest group (checked once per epoch)."""
-    largest = int(np.bincount(codes).max())
-    if cfg.epochs > 0:
-        per_epoch = max(1, int(np.ceil(largest / min(cfg.batch_size, largest))))
-        cfg.n_iters = max(1, int(np.ceil(cfg.epochs * per_epoch)))
-        cfg.eval_every = per_epoch
 
 
 def assign_all(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -124,16 +116,19 @@ def _evaluate(trainer: DFCTrainer, Xt: torch.Tensor, device: torch.device, codes
     return q
 
 
-def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndarray, cfg: DFCConfig, *, seed: int,
+def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndarray, *, seed: int,
           device: torch.device, dctx, ckpt: Checkpointer, y: np.ndarray | None, n_clusters: int,
           callbacks: list | None = None, verbose: bool = False) -> tuple[dict, torch.Tensor | None, float]:
     """Run DFC's iterations ``[start, T)`` (``start`` > 0 when resuming from ``ckpt``).
 
+    The length, evaluation points and stopping rule are ``trainer.schedule``'s. ``callbacks``
+    are also called once with iteration 0 before a fresh (not resumed) run starts.
     Returns the history, the final evaluation's ``q`` of every sample (rank 0; ``None`` when
     no evaluation ran at the end) and the seconds spent.
     """
     n_groups = trainer.n_groups
-    b = distributed.per_rank_batch(dctx, min(cfg.batch_size, int(np.bincount(codes).max())))
+    sched = trainer.schedule
+    b = distributed.per_rank_batch(dctx, sched.batch_size)
     sampler = BalancedSampler(codes, b, seed)
     g_batch = torch.arange(n_groups, device=device).repeat_interleave(b // (dctx.world_size if dctx else 1))
     on_device = device.type == "cuda"
@@ -145,7 +140,10 @@ def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndar
     t0 = time.perf_counter()
     trainer.train()
     stop, q_eval = False, None
-    bar = progress(range(start, cfg.n_iters), desc="DFC", enabled=verbose)
+    if start == 0:
+        for cb in callbacks or ():
+            cb(0, trainer)
+    bar = progress(range(start, sched.n_iters), desc="DFC", enabled=verbose)
     with ckpt.catch_signals():
         for t in bar:
             batch = sampler.next()
@@ -156,19 +154,19 @@ def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndar
             pending.append(terms)
             for cb in callbacks or ():
                 cb(t + 1, trainer)
-            last = t == cfg.n_iters - 1
+            last = t == sched.n_iters - 1
             if len(pending) >= 50 or last:
                 pending = _flush(history, pending, t, bar)
             q_eval = None
-            if cfg.eval_every and ((t + 1) % cfg.eval_every == 0 or last):
+            if (t + 1) % sched.eval_every == 0 or last:
                 if distributed.is_main():
                     q_eval = _evaluate(trainer, Xt, device, codes, y, n_clusters, history, t + 1)
                     changed = history["evals"][-1]["changed"]
                     # DEC's stopping rule: the assignments stopped changing
-                    stop = bool(cfg.stop_tol > 0 and changed is not None and changed < cfg.stop_tol)
-                if cfg.stop_tol > 0:
+                    stop = bool(sched.stop_tol > 0 and changed is not None and changed < sched.stop_tol)
+                if sched.stop_tol > 0:
                     stop = distributed.broadcast_flag(dctx, stop)
-            ckpt.after_iteration(t + 1, cfg.n_iters, trainer, sampler, history, pending)
+            ckpt.after_iteration(t + 1, sched.n_iters, trainer, sampler, history, pending)
             if stop:
                 pending = _flush(history, pending, t, bar)
                 break
