@@ -310,6 +310,7 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
     panels = [p for p, ok in (("loss", terms), ("changed", changed), ("scores", scores)) if ok]
     if not panels:
         return None
+    x_max = max([float(its.max()) if len(its) else 0.0] + [float(e["iteration"]) for e in evals] + [1.0])
     fig = _figure(4.6 * len(panels), 3.8)
     fig.set_layout_engine("constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
@@ -343,6 +344,7 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
         ax.set_ylabel("% of labels changed since the last evaluation", fontsize=9)
+        ax.set_xlim(0, 1.04 * x_max)
         ax.set_title("Labels changed per evaluation", fontsize=10)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
@@ -355,14 +357,13 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
         ends = [(key, color) for key, _, color in EVAL_METRICS
                 if isinstance((final or {}).get(key), (int, float)) and key in scores]
         if ends:
-            x_end = max(x for v in scores.values() for x, _ in v)
-            span = max(x_end - min(x for v in scores.values() for x, _ in v), 1.0)
             for key, color in ends:
-                ax.plot([x_end + 0.06 * span], [final[key]], marker="*", markersize=11, color=color,
+                ax.plot([1.06 * x_max], [final[key]], marker="*", markersize=11, color=color,
                         markeredgecolor="black", markeredgewidth=0.5, linestyle="none")
             ax.plot([], [], marker="*", color="0.5", linestyle="none", markersize=10,
                     label="final labels: " + ", ".join(f"{final[k]:.3f}" for k, _ in ends))
         ax.set_ylim(0, 1.02)
+        ax.set_xlim(0, 1.12 * x_max)
         ax.set_xlabel("iteration")
         ax.set_ylabel("score")
         ax.set_title("Metrics per evaluation (argmax of q)", fontsize=10)
