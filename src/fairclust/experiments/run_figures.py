@@ -275,6 +275,16 @@ LOSS_TERMS = (("loss", "total", "black"), ("L_c", "L_c (clustering)", "tab:blue"
 EVAL_METRICS = (("accuracy", "Accuracy", "tab:blue"), ("nmi", "NMI", "tab:green"), ("balance", "Balance", "tab:red"))
 
 
+MAX_POINTS = 1000  # points per drawn line: a long run's curves stay fast to draw
+
+
+def envelope(x: np.ndarray, values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin of consecutive points: the first ``x``, the minimum and the maximum of ``values``."""
+    edges = np.linspace(0, len(values), bins + 1).astype(int)
+    starts = edges[:-1][np.diff(edges) > 0]
+    return x[starts], np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
+
+
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
     """Moving average over ``window`` points (shorter windows at the ends), same length."""
     values = np.asarray(values, dtype=np.float64)
@@ -291,8 +301,9 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
            keep_figure: bool = False) -> dict | None:
     """``curves.png`` from a DFC ``history_`` (None when it holds neither losses nor evaluations).
 
-    Panels: the loss terms per iteration (thin: raw, thick: moving average over 1/40 of the
-    run; log scale when every value is positive), the fraction of labels that changed since
+    Panels: the loss terms per iteration (thin: raw, or for long runs the range of the raw
+    values per bin; thick: moving average over 1/40 of the run; log scale when every value
+    is positive), the fraction of labels that changed since
     the previous evaluation (with the stopping threshold ``stop_tol``), and accuracy / NMI /
     Balance per evaluation (of the argmax of q), with the final labels' values (``final``,
     e.g. the metrics record; they differ with fair labels) as stars after the last one.
@@ -311,9 +322,13 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
     if not panels:
         return None
     x_max = max([float(its.max()) if len(its) else 0.0] + [float(e["iteration"]) for e in evals] + [1.0])
-    fig = _figure(4.6 * len(panels), 3.8)
-    fig.set_layout_engine("constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    n = len(panels)
+    width, height, gap = 4.6 * n, 3.8, 0.95  # inches; fixed margins (a layout engine doubles the drawing time)
+    axes_w = (width - 0.8 - 0.2 - gap * (n - 1)) / n
+    fig = _figure(width, height)
+    axes = fig.subplots(1, n, squeeze=False, gridspec_kw={
+        "left": 0.8 / width, "right": 1 - 0.2 / width, "bottom": 0.55 / height, "top": 1 - 0.35 / height,
+        "wspace": gap / axes_w})[0]
     by = dict(zip(panels, axes))
     if "loss" in by:
         ax = by["loss"]
@@ -323,9 +338,13 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
             if key not in terms:
                 continue
             v = terms[key]
-            if window > 1:
+            if window > 1 and len(v) > 2 * MAX_POINTS:  # long runs: the raw values' range per bin
+                x_b, lo, hi = envelope(its, v, MAX_POINTS)
+                ax.fill_between(x_b, lo, hi, color=color, alpha=0.15, linewidth=0)
+            elif window > 1:
                 ax.plot(its, v, color=color, alpha=0.2, linewidth=0.6)
-            ax.plot(its, smooth(v, window), color=color, linewidth=1.6, label=label)
+            step = max(1, len(v) // MAX_POINTS)
+            ax.plot(its[::step], smooth(v, window)[::step], color=color, linewidth=1.6, label=label)
         if positive:
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
@@ -342,8 +361,17 @@ def curves(path: str | Path, history: dict | None, *, stop_tol: float | None = N
                        label=f"stopping threshold {100 * stop_tol:g}%")
         if np.all(v > 0):
             ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        def some(y, _):  # minor ticks of a log axis: label 2, 3 and 5 times a power of ten only
+            mant = y / 10 ** math.floor(math.log10(y)) if y > 0 else 0.0
+            return f"{y:.3g}%" if any(abs(mant - d) < 1e-6 for d in (2, 3, 5)) else ""
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.3g}%"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(some))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("% of labels changed since the last evaluation", fontsize=9)
+        ax.set_ylabel("labels changed since the last evaluation", fontsize=9)
         ax.set_xlim(0, 1.04 * x_max)
         ax.set_title("Labels changed per evaluation", fontsize=10)
         ax.legend(fontsize=8)
