@@ -215,6 +215,8 @@ def test_report_is_one_offline_page(runs):
     pngs = sorted(root.rglob("*.png"))
     own = [p for p in pngs if p.name in run_figures.FIGURE_NAMES]  # the DFC runs' own figures
     assert {p.parent.name for p in own} == {"tsne", "probe"}  # the runs that trained a DFC into their --out
+    assert sorted(p.name for p in own if p.parent.name == "probe") == sorted(run_figures.FIGURE_NAMES)
+    assert "teacher_matching.png" not in {p.name for p in own if p.parent.name == "tsne"}  # faithful: no matching
     assert page.count('src="data:image/png;base64,') == len(pngs) == 7 + len(own)  # 5 t-SNE, matching, params
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
     assert "matching/matching.csv" in page and "probe/probe.md" in page

@@ -194,3 +194,21 @@ def test_cli_run_writes_the_figures_and_the_report_shows_them(tmp_path):
     assert main(["run", "--dataset", str(tmp_path / "f.npz"), "--method", "kmeans", "--out", str(bare),
                  "--no-figures", *common]) == 0
     assert not list(bare.glob("*.png")) and (bare / "metrics.json").is_file()
+
+
+def test_teacher_matching_with_many_groups_summarises_them_all(tmp_path):
+    """Five groups (odd ones inverted): a bar per matched group, heatmaps of the three least clear."""
+    k, per = 4, 15
+    X0, y0, _ = prototypes_and_inverted(k, per)
+    X0, y0 = X0[:k * per], y0[:k * per]
+    X = np.concatenate([X0 if g % 2 == 0 else 1 - X0 for g in range(5)])
+    y, codes = np.tile(y0, 5), np.repeat(np.arange(5), k * per)
+    rng = np.random.default_rng(0)
+    teacher = np.concatenate([rng.permutation(k)[y0] for _ in range(5)])  # every teacher numbers its own way
+    P_aligned, records = align.align_teachers(X, np.eye(k)[teacher], codes, kind="fused", seed=0)
+    res = rf.teacher_matching(tmp_path / "t5.png", X, P_aligned.argmax(1), codes, records, keep_figure=True)
+    assert sorted(g["group"] for g in res["groups"]) == [g for g in range(5) if g != res["reference"]]
+    assert all(g["clear"] == k for g in res["groups"])
+    assert len(res["axes"]) == 1 + 2 * 3  # the summary bars, then three heatmaps with their cluster means
+    assert [p.get_width() for p in res["axes"][0].patches] == [1.0] * 4
+    _png(tmp_path / "t5.png")

@@ -486,16 +486,18 @@ def teacher_matching(path: str | Path, X: np.ndarray, teacher_labels: np.ndarray
     groups.sort(key=lambda d: (d["clear"], d["min_margin"]))
     shown = groups[:max_panels]
     images = is_images(X)
-    ncols = len(shown) + (len(groups) > max_panels)
-    fig = _figure(max(5.4 * ncols, 6.0), 7.4 if images else 5.4)
+    summary = len(groups) > max_panels
+    ncols = len(shown) + summary
+    fig = _figure(max(5.4 * len(shown) + 3.0 * summary, 6.0), 7.4 if images else 5.4)
     fig.set_layout_engine("constrained")
-    grid = fig.add_gridspec(2 if images else 1, ncols, height_ratios=[4.2, 1.6] if images else None)
+    grid = fig.add_gridspec(2 if images else 1, ncols, height_ratios=[4.2, 1.6] if images else None,
+                            width_ratios=[0.55] * summary + [1.0] * len(shown))
     col = 0
     axes = []
-    if len(groups) > max_panels:
+    if summary:
         ax = fig.add_subplot(grid[:, 0])
         order = sorted(groups, key=lambda d: d["group"])
-        ax.barh(np.arange(len(order)), [d["clear"] / k for d in order],
+        ax.barh(np.arange(len(order)), [d["clear"] / k for d in order], height=0.6,
                 color=["tab:red" if d["clear"] < k else "tab:green" for d in order])
         ax.set_yticks(np.arange(len(order)), [_short(d["name"]) for d in order], fontsize=7)
         ax.invert_yaxis()
