@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from fairclust.cli import main
-from fairclust.experiments import matching, params, tsne
+from fairclust.experiments import matching, params, run_figures, tsne
 from fairclust.experiments.common import read_csv
 
 TINY = ["--dataset", "digits-reverse", "--limit", "60", "--seed", "0", "--iters", "6", "--batch-size", "32",
@@ -215,7 +215,11 @@ def test_report_is_one_offline_page(runs):
     assert main(["report", str(root)]) == 0
     page = (root / "report.html").read_text()
     pngs = sorted(root.rglob("*.png"))
-    assert page.count('src="data:image/png;base64,') == len(pngs) == 7  # 5 t-SNE, matching, params
+    own = [p for p in pngs if p.name in run_figures.FIGURE_NAMES]  # the DFC runs' own figures
+    assert {p.parent.name for p in own} == {"tsne", "probe"}  # the runs that trained a DFC into their --out
+    assert sorted(p.name for p in own if p.parent.name == "probe") == sorted(run_figures.FIGURE_NAMES)
+    assert "teacher_matching.png" not in {p.name for p in own if p.parent.name == "tsne"}  # faithful: no matching
+    assert page.count('src="data:image/png;base64,') == len(pngs) == 7 + len(own)  # 5 t-SNE, matching, params
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
     assert "matching/matching.csv" in page and "probe/probe.md" in page
     assert page.count("<tr>") > 10 and "I_C_G" in page

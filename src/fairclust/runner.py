@@ -43,11 +43,13 @@ def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
 def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int | None = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
                save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None,
-               strict: bool = False) -> dict:
+               strict: bool = False, figures: bool = True) -> dict:
     """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
 
     With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
-    ``resume`` continues from it. ``metrics.json`` is written last: it marks a finished run.
+    ``resume`` continues from it. ``metrics.json`` is written last of the results: it marks a
+    finished run. With ``figures`` the run's PNGs follow it
+    (:mod:`fairclust.experiments.run_figures`); a figure that fails only warns.
     ``strict``: refuse settings the method does not take (:func:`fairclust.methods.make_method`).
     """
     options = dict(options or {})
@@ -109,8 +111,23 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         if save_model and hasattr(est, "save"):
             est.save(out / "model.pt")
         write_json(out / "metrics.json", record)
+        if figures:
+            write_figures(out, ds, est, labels, int(n_clusters), record)
     record["_estimator"] = est
     return record
+
+
+def write_figures(out: Path, ds: Dataset, est: Any, labels: np.ndarray, n_clusters: int, record: dict) -> None:
+    """The run's figures beside its results; any failure (even importing matplotlib) only warns."""
+    import warnings
+
+    try:
+        from .experiments import run_figures
+
+        run_figures.for_run(out, ds, est, labels, n_clusters, seed=record["seed"], final=record)
+    except Exception as exc:  # noqa: BLE001 - the results are written; a picture must not lose them
+        warnings.warn(f"the run's figures were not written ({type(exc).__name__}: {exc}); its results are complete",
+                      RuntimeWarning, stacklevel=2)
 
 
 def stage_seconds(timings: dict, fit_seconds: float, metrics_seconds: float) -> dict:

@@ -2,7 +2,9 @@
 
 One method on one data set: prints the results table and writes ``metrics.json``,
 ``labels.npy``, ``config.json`` (the seed and every setting used), ``history.json`` and
-``model.pt`` to ``--out`` (default ``runs/DATASET-METHOD-seedS``).
+``model.pt`` to ``--out`` (default ``runs/DATASET-METHOD-seedS``), and the run's figures
+(``composition.png``; ``gallery.png`` for images; DFC's ``curves.png`` and
+``teacher_matching.png``; :mod:`fairclust.experiments.run_figures`) unless ``--no-figures``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint-every", type=non_negative_int, default=None,
                    help="checkpoint DFC training every N iterations (default 100; 0: only on Ctrl-C/SIGTERM, "
                         "which always checkpoint)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="write no PNG figures (gallery, composition, curves, teacher matching)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic GPU kernels only (bit-reproducible on one GPU; slower)")
     p.add_argument("--show-config", action="store_true",
@@ -68,7 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if distributed.is_main():
         runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     record = runner.run_method(ds, args.method, n_clusters=args.n_clusters, seed=args.seed, out=out,
-                               options=options, resume=args.resume, strict=True)
+                               options=options, resume=args.resume, strict=True,
+                               figures=not args.no_figures)
     if distributed.is_main():
         print(runner.results_table([record]))
         print(f"NMI uses arithmetic normalisation; Balance shown against its attainable maximum. Files in {out}/")

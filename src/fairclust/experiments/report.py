@@ -3,7 +3,9 @@
 It gathers every ``metrics.json`` (as one table, a row per run), every PNG (embedded as
 base64, so the page works offline and can be mailed as one file), every CSV (as a table;
 long ones cut, with the row count), every Markdown file (as text) and the run's
-``config.json``, from ``DIR`` and its sub-directories.
+``config.json``, from ``DIR`` and its sub-directories. A run's own figures
+(:mod:`.run_figures`: gallery, composition, curves, teacher matching) come first in each
+directory, each with a one-line caption.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from ..errors import FairclustError
 from ..files import atomic_write_bytes
+from . import run_figures
 from .common import read_csv
 
 MAX_ROWS = 60
@@ -70,12 +73,20 @@ def metrics_section(directory: Path) -> str:
     return out
 
 
+def _figure_order(p: Path) -> tuple:
+    """A run's own figures first, in :data:`run_figures.FIGURE_NAMES` order, then the others by name."""
+    names = run_figures.FIGURE_NAMES
+    return (p.parent, names.index(p.name) if p.name in names else len(names), p.name)
+
+
 def figures_section(directory: Path) -> str:
     parts = []
-    for p in _files(directory, "*.png"):
+    for p in sorted(_files(directory, "*.png"), key=_figure_order):
         data = base64.b64encode(p.read_bytes()).decode("ascii")
         rel = html.escape(str(p.relative_to(directory)))
-        parts.append(f'<figure><img alt="{rel}" src="data:image/png;base64,{data}"><figcaption>{rel}</figcaption>'
+        caption = run_figures.CAPTIONS.get(p.name)
+        text = f"<b>{rel}</b>: {html.escape(caption)}" if caption else rel
+        parts.append(f'<figure><img alt="{rel}" src="data:image/png;base64,{data}"><figcaption>{text}</figcaption>'
                      "</figure>")
     return "<h2>Figures</h2>" + "".join(parts) if parts else ""
 
