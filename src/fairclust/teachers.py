@@ -48,7 +48,8 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
                     pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
                     score_sample: int = UMAP_GMM["score_sample"]) -> tuple[np.ndarray, float]:
     """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (on at most
-    ``score_sample`` samples drawn with ``seed``; -1 when the partition has a single cluster)."""
+    ``score_sample`` samples drawn with ``seed``; -1 when the silhouette is undefined: a single
+    cluster, or as many clusters as samples)."""
     from sklearn.decomposition import PCA
     from sklearn.metrics import silhouette_score
     from sklearn.mixture import GaussianMixture
@@ -57,15 +58,22 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
     n = Z.shape[0]
     if Z.shape[1] > pca_dim and n > pca_dim:
         Z = PCA(pca_dim, random_state=seed).fit_transform(Z)
+    if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
+        return np.ones((n, 1), dtype=np.float32), -1.0
     dim = max(2, min(n_clusters, n - 2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-        E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
-                         random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+    if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
+        E = Z
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
+            E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0, random_state=seed,
+                             n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
     gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
                           random_state=seed).fit(E)
     P = gmm.predict_proba(E).astype(np.float32)
     labels = P.argmax(1)
     sub = np.random.default_rng(seed).permutation(n)[:score_sample]
-    score = float(silhouette_score(E[sub], labels[sub])) if len(np.unique(labels[sub])) > 1 else -1.0
+    # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
+    defined = 1 < len(np.unique(labels[sub])) < len(sub)
+    score = float(silhouette_score(E[sub], labels[sub])) if defined else -1.0
     return P, score

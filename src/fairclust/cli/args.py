@@ -67,11 +67,30 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                    "IMAGENET1K_V1 (default, torchvision's cache), IMAGENET1K_V2, a .pth path, or random")
     p.add_argument("--image-size", type=positive_int, default=None,
                    help="for a .csv image folder: resize images to SxS for the conv encoder instead of ResNet-50")
+    add_table_options(p)
+
+
+def add_table_options(p: argparse.ArgumentParser) -> None:
+    """Feature tables (.csv, .tsv, .parquet; :mod:`fairclust.data.table`)."""
+    p.add_argument("--sensitive", default=None, metavar="COLUMN",
+                   help="for a table (.csv, .tsv, .parquet): the column of groups (required for a table)")
+    p.add_argument("--label", default=None, metavar="COLUMN", help="for a table: the column of classes (optional)")
+    p.add_argument("--one-hot", action="store_true",
+                   help="for a table: encode non-numeric feature columns as 0/1 columns instead of refusing them")
+    p.add_argument("--features", default=None, metavar="A,B,...",
+                   help="for a table: the feature columns (default: every column but --sensitive and --label)")
+
+
+def table_options(args: argparse.Namespace) -> dict:
+    """The table options that were given (none: the keyword arguments of other data stay as they were)."""
+    opts = {"sensitive": args.sensitive, "label": args.label, "one_hot": args.one_hot, "features": args.features}
+    return {k: v for k, v in opts.items() if v not in (None, False)}
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
     """``--dataset`` and :func:`add_data_options`."""
-    p.add_argument("--dataset", required=True, help="registered name (see `fairclust datasets`) or a .npz path")
+    p.add_argument("--dataset", required=True, help="registered name (see `fairclust datasets`), a .npz path, a "
+                   ".csv image-folder index, or a .csv/.tsv/.parquet table (with --sensitive)")
     add_data_options(p)
 
 
@@ -81,7 +100,8 @@ def load_data(args: argparse.Namespace, name: str | None = None):
 
     return load_dataset(args.dataset if name is None else name, data_dir=args.data_dir, download=args.download,
                         limit=args.limit, seed=args.seed, weights=args.weights, image_size=args.image_size,
-                        verbose=not args.quiet, cache_dir=False if args.no_cache else args.cache_dir)
+                        verbose=not args.quiet, cache_dir=False if args.no_cache else args.cache_dir,
+                        **table_options(args))
 
 
 # ----------------------------------------------------------------------------- method

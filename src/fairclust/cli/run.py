@@ -67,7 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
     ds = load_data(args)
-    name = Path(args.dataset).stem if args.dataset.endswith((".npz", ".csv")) else args.dataset
+    name = Path(args.dataset).stem if args.dataset.lower().endswith((".npz", ".csv", ".tsv", ".parquet", ".pq")) \
+        else args.dataset
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{args.method}-seed{args.seed}"
     if distributed.is_main():
         runner.prepare_out_dir(out, overwrite=args.overwrite, resume=args.resume)

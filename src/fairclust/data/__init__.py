@@ -2,7 +2,9 @@
 
 ``load_dataset(name_or_path)`` returns a :class:`Dataset`. Names come from
 :func:`available_datasets`; a path to an ``.npz`` file (``X``, ``sensitive``, optional
-``y``) loads custom data. Nothing is downloaded unless ``download=True``.
+``y``) loads custom data, a ``.csv`` / ``.tsv`` / ``.parquet`` table with
+``sensitive="COLUMN"`` a feature table (:mod:`.table`). Nothing is downloaded unless
+``download=True``.
 
 Images are float32 in [0, 1], shape ``N x C x H x W``; features are ``N x D``.
 """
@@ -28,7 +30,9 @@ __all__ = ["Dataset", "register", "load_dataset", "available_datasets", "DATASET
 
 def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, download: bool = False,
                  limit: int | None = None, seed: int = 0, **kwargs: Any) -> Dataset:
-    """Build a registered data set by name, or load a custom ``.npz`` / image-folder ``.csv`` file by path.
+    """Build a registered data set by name, or load a custom ``.npz`` / image-folder ``.csv`` file by path,
+    or a feature table (``.csv`` / ``.tsv`` / ``.parquet``) with ``sensitive="COLUMN"`` and optionally
+    ``label="COLUMN"``, ``one_hot=True``, ``features=[...]`` (:mod:`fairclust.data.table`).
 
     Builders receive ``limit`` too, so those that extract features can skip samples that
     ``limit_per_group`` would drop anyway (same seed, same draw).
@@ -36,13 +40,18 @@ def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, downlo
 
     key = str(name)
     if key in DATASETS:
+        from .table import table_options_given
+
+        if table_options_given(kwargs):
+            raise FairclustError(f"--sensitive, --label, --one-hot and --features apply to table files (.csv, .tsv, "
+                                 f".parquet), not to the registered data set {key!r}; leave them out")
         entry = DATASETS[key]
         ds = entry.builder(data_dir=data_dir, download=download, seed=seed, limit=limit, **kwargs)
-    elif key.endswith(".npz") or Path(key).suffix in (".npz", ".csv"):
+    elif Path(key).suffix.lower() in (".npz", ".csv", ".tsv", ".parquet", ".pq"):
         ds = custom.load_path(Path(key), download=download, limit=limit, seed=seed, **kwargs)
     else:
         raise FairclustError(
             f"unknown dataset {key!r}; choose one of {', '.join(available_datasets())} "
-            "or pass a .npz or .csv file path"
+            "or pass a .npz, .csv, .tsv or .parquet file path"
         )
     return limit_per_group(ds, limit, seed)

@@ -61,11 +61,22 @@ def load_npz(path: Path) -> Dataset:
 
 
 def load_path(path: Path, **kwargs) -> Dataset:
-    if path.suffix == ".npz":
+    """A data file by its suffix: ``.npz`` arrays, a ``.csv`` image-folder index, or a feature
+    table (``.csv`` / ``.tsv`` / ``.parquet``; which ``.csv`` is which: :mod:`.table`)."""
+    from . import table
+
+    suffix = path.suffix.lower()
+    if table.table_options_given(kwargs) and suffix not in table.TABLE_SUFFIXES:
+        raise DataFileError(f"--sensitive, --label, --one-hot and --features apply to tables (.csv, .tsv, .parquet), "
+                            f"not to {str(path)!r}; leave them out")
+    if suffix == ".npz":
         return load_npz(path)
-    if path.suffix == ".csv":
+    if suffix == ".csv" and not table.table_options_given(kwargs) and (
+            not path.is_file() or table.looks_like_image_index(path)):
         from .folder import load_csv
 
         return load_csv(path, **kwargs)
+    if suffix in table.TABLE_SUFFIXES:
+        return table.load_table(path, **kwargs)
     raise DataFileError(f"unsupported data file {str(path)!r}; pass a .npz file with X, sensitive and optional y, "
-                        "or a .csv of image paths 'path,group[,label]'")
+                        "a .csv of image paths 'path,group[,label]', or a .csv/.tsv/.parquet table with --sensitive")
