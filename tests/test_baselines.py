@@ -221,3 +221,11 @@ def test_dac_keeps_its_k_clusters_and_beats_chance_on_real_digits(tmp_path):
         X, sensitive_features=g)
     assert len(np.unique(est.labels_)) == 10
     assert metrics.accuracy(d.target, est.labels_) > 0.5
+
+
+def test_falg_predict_with_groups_is_labels_and_without_is_the_nearest_centre():
+    X, _, g = blobs((100, 100))
+    est = FairAssignment(K, delta=0.1, features="raw", random_state=0).fit(X, sensitive_features=g)
+    np.testing.assert_array_equal(est.predict(X, sensitive_features=g), est.labels_)
+    nearest = est.predict(X)
+    assert nearest.shape == est.labels_.shape and (nearest != est.labels_).any()  # the LP moved some points

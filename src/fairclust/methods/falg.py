@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
+from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import kmeans
 from ..errors import FairclustError
@@ -143,3 +144,15 @@ class FairAssignment(FeatureClusterMixin):
                                                info["beta"])
         self.bounds_ = {"alpha": info["alpha"], "beta": info["beta"]}
         return self
+
+    def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
+        """With ``sensitive_features``: the fair assignment LP of this batch to the fitted centres
+        (as ``fit`` labels its data: on the training data exactly ``labels_``); without: the
+        nearest centre, which needs no groups and is not forced to be fair."""
+        if sensitive_features is None:
+            return super().predict(X)
+        check_is_fitted(self, "cluster_centers_")
+        Z = self.transform(X)
+        codes = self._group_codes(sensitive_features, Z.shape[0])
+        x, _ = fair_assignment_lp(sq_distances(Z, self.cluster_centers_), codes, check_delta(self.delta))
+        return x.argmax(1).astype(np.int64)
