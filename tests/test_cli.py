@@ -137,19 +137,31 @@ def test_run_without_labels_needs_n_clusters(npz, tmp_path, capsys):
     assert err.startswith("error:") and "--n-clusters" in err and "Traceback" not in err
 
 
-def test_kmeans_method_and_explicit_n_clusters(npz, tmp_path):
+def kmeans_args(*argv):
+    """``run_args`` less DFC's own settings (--iters, --batch-size), which k-means does not take."""
+    args = run_args(*argv)
+    for flag in ("--iters", "--batch-size"):
+        i = args.index(flag)
+        del args[i:i + 2]
+    return args
+
+
+def test_kmeans_method_and_explicit_n_clusters(npz, tmp_path, capsys):
     out = tmp_path / "km"
-    assert main(run_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans", "--n-clusters", "4")) == 0
+    assert main(kmeans_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans", "--n-clusters", "4")) == 0
     rec = json.loads((out / "metrics.json").read_text())
     assert rec["method"] == "kmeans" and rec["n_clusters"] == 4
     assert len(np.unique(np.load(out / "labels.npy"))) == 4
     assert json.loads((out / "config.json").read_text())["estimator"]["pretrain_epochs"] == 1
+    # a DFC setting given to k-means is refused before the data loads, naming the methods that take it
+    assert main(run_args(npz / "absent.npz", tmp_path / "x", tmp_path / "cache", "--method", "kmeans")) == 2
+    assert "method 'kmeans' does not take batch_size (--batch-size); the methods that do: dfc" in capsys.readouterr().err
 
 
 def test_default_seed_is_recorded(npz, tmp_path):
     """Without --seed the run uses 2019 (the authors' seed) and its files say so."""
     out = tmp_path / "km"
-    argv = [a for a in run_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans") if a != "--seed"]
+    argv = [a for a in kmeans_args(npz / "toy.npz", out, tmp_path / "cache", "--method", "kmeans") if a != "--seed"]
     argv.remove("0")
     assert main(argv) == 0
     cfg = json.loads((out / "config.json").read_text())
@@ -164,7 +176,7 @@ def test_new_training_flags_reach_the_model(npz, tmp_path):
                          "--checkpoint-every", "0")) == 0
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["estimator"]["lr"] == cfg["resolved"]["lr"] == 0.003
-    assert cfg["estimator"]["latent_dim"] == cfg["resolved"]["pretrain"]["latent_dim"] == 5
+    assert cfg["estimator"]["latent_dim"] == cfg["resolved"]["latent_dim"] == 5
     assert cfg["estimator"]["checkpoint_every"] == 0
     assert DeepFairClustering.load(out / "model.pt").transform(np.load(npz / "toy.npz")["X"]).shape == (6 * N_PER, 5)
 

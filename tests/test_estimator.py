@@ -178,7 +178,7 @@ def test_fit_returns_self_and_fitted_attributes(data, cache):
     est = DeepFairClustering(3, random_state=0, cache_dir=str(cache), **TINY)
     assert est.fit(X, y, sensitive_features=g) is est
     assert est.labels_.shape == (len(X),) and est.labels_.dtype.kind == "i"
-    assert est.cluster_centers_.shape == (3, est.config_["pretrain"]["latent_dim"])
+    assert est.cluster_centers_.shape == (3, est.config_["latent_dim"])
     assert est.n_features_in_ == X.shape[1]
     assert list(est.groups_) == [0, 1]
     assert est.teacher_labels_.shape == (len(X),)

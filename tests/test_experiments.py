@@ -238,3 +238,20 @@ def test_bad_input_is_one_line(runs, tmp_path, capsys):
     model = str(runs["tsne"] / "model.pt")
     assert main(["table", "probe", *other, "--model", model, "--out", str(tmp_path / "q")]) == 2
     assert "was not fitted on this data" in capsys.readouterr().err
+
+
+def test_tsne_of_a_default_recipe_fit_follows_its_schedule(runs, tmp_path):
+    """The default recipe sizes T from the data (epochs) and may stop early: the snapshots are
+    spread over the fit's own schedule, and the last one is the iteration the fit ended at."""
+    argv = [a for a in TINY if a not in ("--iters", "6")] + ["--epochs", "4", "--points", "20"]
+    out = tmp_path / "tsne-default"
+    assert main(["figure", "tsne", *argv, "--cache-dir", str(runs["root"].parent / "cache"), "--out", str(out)]) == 0
+    schedule = json.loads((out / "config.json").read_text())["schedule"]
+    per_epoch = int(np.ceil(60 / 32))
+    assert schedule["n_iters"] == 4 * per_epoch and schedule["eval_every"] == per_epoch
+    end = _metrics(out)["iterations_run"]
+    summary = read_csv(out / "tsne_metrics.csv")
+    planned = tsne.snapshot_points(schedule["n_iters"])
+    assert [r["iteration"] for r in summary] == [i for i in planned if i < end] + [end]
+    assert {r["n_iters"] for r in summary} == {schedule["n_iters"]}
+    assert summary[-1]["accuracy"] == pytest.approx(_metrics(out)["accuracy"])

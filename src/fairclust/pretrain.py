@@ -32,14 +32,21 @@ def recon_kind(X: torch.Tensor | np.ndarray) -> str:
 
 
 def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int, device: torch.device,
-              *, epochs: int, desc: str, verbose: bool) -> dict:
-    """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state."""
+              *, epochs: int, desc: str, verbose: bool, condition: bool = False) -> dict:
+    """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state.
+
+    ``condition``: the decoder also reads the sample's group (one-hot beside ``z``), so the
+    latent need not encode what tells the groups apart (a source's style); the encoder, and
+    so every later use of it, never sees the group.
+    """
     torch.manual_seed(seed)
     shape = tuple(X.shape[1:])
-    enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
-    dec = make_decoder(shape, s.latent_dim).to(device)
-    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
     n_groups = int(group_codes.max()) + 1
+    condition = condition and n_groups > 1
+    enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
+    dec = make_decoder(shape, s.latent_dim + (n_groups if condition else 0)).to(device)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
+    onehot = torch.eye(n_groups, device=device)[torch.from_numpy(np.asarray(group_codes, dtype=np.int64)).to(device)]
     per_group = min(s.pretrain_batch_size, max(2, X.shape[0] // n_groups))
     sampler = BalancedSampler(group_codes, per_group, seed)
     iters = max(1, math.ceil(epochs * X.shape[0] / (per_group * n_groups)))
@@ -48,9 +55,13 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int,
     dec.train()
     bar = progress(range(iters), desc=desc, enabled=verbose)
     for it in bar:
-        xb = X[torch.from_numpy(sampler.next())].to(device, non_blocking=True)
+        idx = torch.from_numpy(sampler.next())
+        xb = X[idx].to(device, non_blocking=True)
         mu, logvar = enc(xb)
-        loss = vae_loss(xb, dec(sample_z(mu, logvar, True)), mu, logvar, kind, s.kl_weight)
+        z = sample_z(mu, logvar, True)
+        if condition:
+            z = torch.cat([z, onehot[idx.to(device)]], 1)
+        loss = vae_loss(xb, dec(z), mu, logvar, kind, s.kl_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

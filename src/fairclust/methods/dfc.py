@@ -180,8 +180,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             return q.argmax(1), None
         return fair_labels(q, codes, delta)
 
-    def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any, **kwargs: Any) -> np.ndarray:
-        """Fit and return ``labels_`` (the fair labels with the default recipe)."""
+    def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any = None, **kwargs: Any) -> np.ndarray:
+        """Fit and return ``labels_`` (the fair labels with the default recipe); groups are required."""
         return self.fit(X, y, sensitive_features=sensitive_features, **kwargs).labels_
 
     # ------------------------------------------------------------------ inference
