@@ -89,6 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("kl_weight", float, 1.0, "weight of the VAE's KL term", "pretrain", minimum=0, public=False),
     S("center_input", bool, False, "conv encoders subtract each image's own mean (inverted copies enter as -x)",
       "pretrain", {"default": True}, public=False),
+    S("condition_vae", bool, False, "the shared VAE's decoder reads the group (one-hot beside z), so its embedding "
+      "need not encode what tells the groups apart; the encoder never sees the group", "pretrain"),
     S("teacher", str, "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
       "(umap), auto (per group the better separated of the two) or dec (the paper's VAE + DEC)", "pretrain",
       {"default": "auto"}, choices=("auto", "vae-umap", "umap", "dec")),
@@ -126,6 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
       "(the alignment extension)", recipes={"default": True}),
     S("matching", str, "features", "how the alignment extension matches clusters across groups",
       choices=("features", "fused", "structure"), only_if=("align_groups", True)),
+    S("match_space", str, "input", "where the alignment extension takes the teachers' cluster centroids: the input "
+      "or the shared VAE's embedding", choices=("input", "embedding"), only_if=("align_groups", True)),
     S("target", str, "self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
       "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
       choices=("self", "teachers"), needs={"teachers": ("align_groups", True)}),

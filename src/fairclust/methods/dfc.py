@@ -140,7 +140,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             self.matching_ = None
             if cfg.align_groups:
                 t_align = time.perf_counter()
-                P_np, self.matching_ = align_teachers(Xt.numpy(), P_np, codes, kind=cfg.matching, seed=seed)
+                space = Xt.numpy() if cfg.match_space == "input" else pre.embedding(encoder)
+                P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
                 pre.timings["matching"] = time.perf_counter() - t_align
             if cfg.init_centers == "teachers":
                 centers = pre.teacher_centers(encoder, P_np)
