@@ -125,7 +125,7 @@ def test_tsne_keeps_separated_blobs_apart():
 def test_matching_best_at_least_worst_and_bars_are_the_csv(runs, digits60, tmp_path):
     d = runs["matching"]
     rows = {r["method"]: r for r in read_csv(d / "matching.csv")}
-    for part in ("k-means", "DEC teachers"):
+    for part in ("k-means", "DEC teachers"):  # the reused model is faithful: the paper's teachers, named so
         best, worst = rows[f"best matching ({part})"], rows[f"worst matching ({part})"]
         assert best["accuracy"] >= worst["accuracy"]
     # --model reused the t-SNE run's model (fitted with fair labels): its labels_, its numbers

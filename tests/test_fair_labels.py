@@ -91,6 +91,28 @@ def test_already_fair_argmax_is_kept():
     assert info["changed"] == 0
 
 
+def test_raw_group_values_are_encoded_like_the_estimator_does():
+    """The README's call: ``fair_labels(model.predict_proba(X), groups, delta)`` with the groups as
+    given to ``fit`` (strings, gapped ints), the same labels as with codes 0..M-1 in sorted order."""
+    q, codes = unfair_q(n_per=100, k=3, seed=4)
+    want, info = fair_labels(q, codes, 0.1)
+    assert info["changed"] > 0  # the argmax is unfair here: the groups matter
+    for raw in (np.array(["original", "reversed"])[codes], codes * 5 + 7, codes.astype(float)):
+        got, got_info = fair_labels(q, raw, 0.1)
+        np.testing.assert_array_equal(got, want)
+        assert got_info == info
+    flipped, _ = fair_labels(q, 1 - codes, 0.1)  # group names are only names: the same partition
+    np.testing.assert_array_equal(flipped, want)
+    for bad, message in (([0, 1], "pass one group per sample"), (np.zeros(len(q)), "a single group"),
+                         (np.r_[codes[:-1], np.nan], "NaN")):
+        with pytest.raises(FairclustError, match=message):
+            fair_labels(q, bad, 0.1)
+    with pytest.raises(FairclustError, match="delta must be in"):
+        fair_labels(q, codes, 1.0)
+    with pytest.raises(FairclustError, match="N x K soft assignment"):
+        fair_labels(q[:, 0], codes, 0.1)
+
+
 def blob_data():
     """Two groups, three classes; group 1 shifted so that the groups separate."""
     rng = np.random.default_rng(0)

@@ -58,10 +58,18 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
     if Z.shape[1] > pca_dim and n > pca_dim:
         Z = PCA(pca_dim, random_state=seed).fit_transform(Z)
     dim = max(2, min(n_clusters, n - 2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-        E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
-                         random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+    import torch
+
+    # UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS
+    # says), and numba's OpenMP layer shares torch's runtime: torch would then train on every core
+    threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
+            E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0, random_state=seed,
+                             n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+    finally:
+        torch.set_num_threads(threads)
     gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
                           random_state=seed).fit(E)
     P = gmm.predict_proba(E).astype(np.float32)

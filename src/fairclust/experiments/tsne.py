@@ -26,6 +26,7 @@ from ..cache import StageCache
 from ..config import DFCConfig, resolve
 from ..errors import FairclustError
 from ..pretrain import Pretrainer
+from ..sampling import sample_per_group
 from ..utils import resolve_device, seed_everything
 from .common import (
     GROUP_COLORS,
@@ -84,11 +85,7 @@ def at_state(model: Any, state: dict) -> Any:
 
 def subsample(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Sorted indices of about ``n`` samples, the same share from every group."""
-    rng = np.random.default_rng(seed)
-    groups = np.unique(codes)
-    per = max(1, n // len(groups))
-    return np.sort(np.concatenate([rng.choice(np.flatnonzero(codes == g), min(per, int((codes == g).sum())),
-                                              replace=False) for g in groups]))
+    return sample_per_group(codes, max(1, n // len(np.unique(codes))), np.random.default_rng(seed))
 
 
 def tsne_2d(Z: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:
