@@ -204,6 +204,7 @@ def test_probe_recovers_a_visible_group_and_not_an_invisible_one(kind):
     invisible = rng.normal(size=(400, 5))
     acc = {name: float(np.mean(probe.probe_features(Z, codes, train, kind, seed=0)[test] == codes[test]))
            for name, Z in (("visible", visible), ("invisible", invisible))}
+    # measured over data / split / probe seeds 0-3 (the test's 0): visible 0.958-1.0, invisible 0.475-0.575
     assert acc["visible"] > 0.9, acc
     assert abs(acc["invisible"] - 0.5) < 0.12, acc
 
