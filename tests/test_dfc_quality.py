@@ -115,3 +115,39 @@ def test_faithful_recipe_is_fair_and_meaningful(faithful, runs):
     # beyond noise, and far above chance (0.1)
     assert faithful["accuracy"] >= km["accuracy"] - 0.05, (faithful["accuracy"], km["accuracy"])
     assert faithful["accuracy"] > 0.3 and faithful["n_nonempty_clusters"] == 10
+
+
+@pytest.fixture(scope="module")
+def faithful_no_adversary(digits, runs, faithful):
+    """The faithful run again with ``alpha_f = 0`` (no adversary), on the same cached pretraining."""
+    X, y, g = digits
+    model = DeepFairClustering(10, recipe="faithful", alpha_f=0.0, random_state=SEED, cache_dir=str(runs[3]),
+                               **SHARED, **DFC_ONLY)
+    model.fit(X, y, sensitive_features=g)
+    assert all(model.pretrain_cache_hits_.values())  # the very pretraining of the faithful run
+    return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)
+
+
+def test_faithful_fairness_does_not_hinge_on_the_adversary(faithful, faithful_no_adversary, runs):
+    """What makes the paper's method fair at this size is L_c's target, normalised per group per
+    batch (each group is pulled to spread over every cluster), not the adversary: argmax labels,
+    ``alpha_f = 1`` vs ``alpha_f = 0`` on the same pretraining, measured over seeds 0-2:
+
+    ========  =====================  =====================
+    seed      Balance (1 / 0)        I(C;G) nats (1 / 0)
+    ========  =====================  =====================
+    0         0.790 / 0.823          0.0029 / 0.0018
+    1         0.800 / 0.697          0.0025 / 0.0050
+    2         0.681 / 0.268          0.0068 / 0.0138
+    ========  =====================  =====================
+
+    (k-means on the same features: Balance 0, I(C;G) ln 2 = 0.693.) The adversary does not
+    raise Balance reliably here (seed 0 is fairer without it; so were all three seeds with
+    ``alpha_s = 0``, at lr 1e-2 and 1e-3, and the default recipe's argmax on seed 0), as
+    docs/experiments.md found for Figure 6(a). So this checks the mechanism that holds: both
+    runs far more independent of the group than k-means, with and without the adversary.
+    """
+    km = runs[2]["kmeans"]["information"]["I_C_G"]
+    for rep in (faithful, faithful_no_adversary):
+        assert rep["information"]["I_C_G"] < 0.05 * km, (rep["information"]["I_C_G"], km)  # <= 0.0138 measured
+        assert rep["mnce"] > 0.6 and rep["n_nonempty_clusters"] == 10  # MNCE 0.74-0.99 measured
