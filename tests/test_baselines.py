@@ -222,4 +222,4 @@ def test_dac_keeps_its_k_clusters_and_beats_chance_on_real_digits(tmp_path):
     est = make_method("dac", 10, 0, cache_dir=str(tmp_path), pretrain_epochs=3, device="cpu").fit(
         X, sensitive_features=g)
     assert len(np.unique(est.labels_)) == 10
-    assert metrics.accuracy(d.target, est.labels_) > 0.5
+    assert metrics.accuracy(d.target, est.labels_) > 0.5  # 0.606-0.667 over seeds 0-2 (the test's 0)
