@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
@@ -35,6 +36,9 @@ def reversed_digits(digits):
 def test_umap_teacher_beats_kmeans_on_real_digits(digits):
     x, y = digits
     P = umap_gmm(x, 10, seed=0)
+    # UMAP resets numba's thread count to the machine's cores, and numba shares torch's OpenMP runtime:
+    # torch's own count must survive it (the module runs torch on one thread)
+    assert torch.get_num_threads() == 1
     assert P.shape == (len(x), 10)
     np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-4)
     acc = metrics.accuracy(y, P.argmax(1))
