@@ -48,7 +48,8 @@ def restyle(x):  # another source: lower contrast, brighter, noisier
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_matching_recovers_an_inverted_group(kind):
     X, P, y, g = _scene([identity, invert])
-    assert metrics.accuracy(y, P.argmax(1)) < 0.7  # unaligned: one id means different classes
+    # unaligned: one id means different classes (measured 0.50-0.56 over scene seeds 0-4)
+    assert metrics.accuracy(y, P.argmax(1)) < 0.7
     aligned, records = align_teachers(X, P, g, kind=kind, seed=0)
     assert metrics.accuracy(y, aligned.argmax(1)) == 1.0
     assert metrics.balance(aligned.argmax(1), sensitive_features=g) == 1.0

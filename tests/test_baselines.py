@@ -79,6 +79,8 @@ def test_fair_methods_balance_far_above_kmeans(name, data, kmeans_balance):
     X, y, g = data
     labels = FAIR[name]().fit(X, sensitive_features=g).labels_
     bal = metrics.balance(labels, sensitive_features=g)
+    # measured over blob / method seeds 0-4 (the test's 0): k-means 0-0.003; ScFC, FCC, SpFC 1.0,
+    # FAlg 0.662-0.664 (its delta 0.2 bound: (1 - 0.2)^2 = 0.64, up to rounding)
     assert kmeans_balance < 0.1
     assert bal >= 0.6 and bal > kmeans_balance + 0.5
     assert len(np.unique(labels)) == K
@@ -139,13 +141,13 @@ def test_fcc_fairness_term_falls_as_lambda_rises(data):
     terms = [VariationalFairClustering(K, lmbda=lam, features="raw", random_state=0)
              .fit(X, sensitive_features=g).fairness_term_ for lam in (0.0, 0.03, 1.0)]
     assert terms[0] > terms[1] > terms[2]
-    assert terms[2] < 0.05
+    assert terms[2] < 0.05  # seeds 0-4: 4.5-348, 1.53-1.81, 0.0
 
 
 def test_spfc_recovers_planted_fair_clusters(data):
     X, y, g = data
     est = FairSpectralClustering(K, features="raw", random_state=0).fit(X, sensitive_features=g)
-    assert metrics.accuracy(y, est.labels_) >= 0.97
+    assert metrics.accuracy(y, est.labels_) >= 0.97  # 1.0 over blob / method seeds 0-4
     assert est.embedding_.shape == (len(X), K)
 
 
@@ -220,7 +222,7 @@ def test_dac_keeps_its_k_clusters_and_beats_chance_on_real_digits(tmp_path):
     est = make_method("dac", 10, 0, cache_dir=str(tmp_path), pretrain_epochs=3, device="cpu").fit(
         X, sensitive_features=g)
     assert len(np.unique(est.labels_)) == 10
-    assert metrics.accuracy(d.target, est.labels_) > 0.5
+    assert metrics.accuracy(d.target, est.labels_) > 0.5  # 0.606-0.667 over seeds 0-2 (the test's 0)
 
 
 def test_falg_predict_with_groups_is_labels_and_without_is_the_nearest_centre():

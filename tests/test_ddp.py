@@ -90,6 +90,7 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     # both fair where k-means is not. Judged by I(C;G), the dependence DFC's adversary removes:
     # Balance and MNCE are minima over clusters, and after 120 iterations on 1,000 samples one
     # small cluster can still lean to a group (seen: 36 vs 2), which zeroes them.
+    # measured (one process, seeds 0-2; the test's 0): I(C;G) 0.022-0.059 of k-means'
     for rep in (rep_one, rep_ddp):
         assert rep["information"]["I_C_G"] < 0.2 * rep_km["information"]["I_C_G"], summary
     for m in ("accuracy", "nmi"):  # and as accurate as each other
@@ -123,5 +124,7 @@ def test_default_recipe_under_two_gloo_processes(tmp_path):
     assert not r0["hits"].any() and r1["hits"].all()  # rank 0 built the teachers, rank 1 read them
     assert int(r0["iterations"]) == int(r1["iterations"]) <= int(r0["n_iters"])  # one stopping decision
     X, y, s = _data()
-    assert metrics.balance(r0["labels"], sensitive_features=s) >= 0.85  # fair labels by default (~0.9 +- a point)
+    # measured (one process, seeds 0-2; the test's 0): Balance of the fair labels 0.906-0.939 (their guarantee
+    # (1 - 0.05)^2 = 0.9025 up to rounding; 0.875 seen on other data), accuracy 0.820-0.873 (k-means 0.39)
+    assert metrics.balance(r0["labels"], sensitive_features=s) >= 0.82
     assert metrics.accuracy(y, r0["labels"]) > 0.6

@@ -5,12 +5,16 @@ Data: the embedded ``digits-reverse`` (3,594 real handwritten digits, half of th
 group = inverted), average-pooled from 32x32 back to the digits' native 8x8 so that the
 conv-encoder runs fit the test budget (about 30 s of CPU, then ~5 s for the second run,
 which reuses the cached pretraining). k-means on the shared VAE's features splits the data
-by group (Balance 0); DFC's adversary makes every cluster hold both groups.
+by group (Balance 0); DFC's clusters hold both groups.
 
-Two recipes, each named explicitly: ``default`` (the alignment extension on) and
-``faithful`` (the paper's method exactly). Sizes and lengths are given here, so changing
-a recipe's sizes does not move these tests; changing its method (extensions, teachers,
-losses) does, as it should.
+Two recipes, each named explicitly: ``default`` (UMAP + GMM teachers matched across groups,
+teacher targets and centres, cross-group L_s, fair labels; here with a fixed T instead of
+its data-sized schedule) and ``faithful`` (the paper's method exactly). Sizes and lengths
+are given here, so changing a recipe's sizes does not move these tests; changing its
+method (extensions, teachers, losses) does, as it should.
+
+Every threshold's margin was measured over seeds 0-2 (the tests use 0) with one torch
+thread; the measured ranges are written beside them.
 """
 
 from __future__ import annotations
@@ -57,19 +61,27 @@ def test_kmeans_sees_dfc_pretrained_encoder(runs):
     assert len(list((cache / "shared_vae").glob("*.pt"))) == 1  # k-means loaded DFC's shared VAE
 
 
-def test_dfc_balance_far_above_kmeans(runs):
-    _, _, rep, _ = runs
+def test_default_labels_far_fairer_than_kmeans(runs, digits):
+    """The default recipe's ``labels_`` are its fair labels: their Balance is the LP's guarantee
+    (checked here as plumbing). What DFC itself learnt is judged on the argmax of its ``q``
+    (``predict``): nearly independent of the group, by I(C;G), where k-means is not at all."""
+    dfc_model, _, rep, _ = runs
+    X, _, g = digits
     dfc, km = rep["dfc"], rep["kmeans"]
-    assert dfc["balance"] > km["balance"] + 0.3, (dfc["balance"], km["balance"])
-    assert dfc["mnce"] > km["mnce"] + 0.3, (dfc["mnce"], km["mnce"])
+    # measured: fair labels' Balance 0.889-0.906, MNCE 0.998; k-means 0 and 0, I(C;G) ln 2 = 0.693
+    assert dfc["balance"] > km["balance"] + 0.7, (dfc["balance"], km["balance"])
+    assert dfc["mnce"] > km["mnce"] + 0.7, (dfc["mnce"], km["mnce"])
     assert dfc["balance"] <= dfc["balance_max"] == 1.0
-    assert dfc["information"]["I_C_G"] < km["information"]["I_C_G"]
+    argmax = metrics.information_report(dfc_model.predict(X), sensitive_features=g)
+    # the argmax's I(C;G): 0.010-0.027 nats (its Balance, a minimum over clusters, 0.01-0.53)
+    assert argmax["I_C_G"] < 0.1 * km["information"]["I_C_G"], (argmax["I_C_G"], km["information"]["I_C_G"])
 
 
-def test_dfc_accuracy_not_below_kmeans(runs):
+def test_dfc_accuracy_far_above_kmeans(runs):
     _, _, rep, _ = runs
     dfc, km = rep["dfc"], rep["kmeans"]
-    assert dfc["accuracy"] >= km["accuracy"], (dfc["accuracy"], km["accuracy"])
+    # measured: DFC 0.749-0.799, k-means 0.338-0.365 (it splits by group), difference 0.41-0.44
+    assert dfc["accuracy"] >= km["accuracy"] + 0.25, (dfc["accuracy"], km["accuracy"])
     assert dfc["n_nonempty_clusters"] == 10
 
 
@@ -98,7 +110,46 @@ def faithful(digits, runs):
 
 def test_faithful_recipe_is_fair_and_meaningful(faithful, runs):
     km = runs[2]["kmeans"]
-    assert faithful["balance"] > km["balance"] + 0.3, (faithful["balance"], km["balance"])
-    assert faithful["mnce"] > km["mnce"] + 0.3, (faithful["mnce"], km["mnce"])
-    assert faithful["accuracy"] >= km["accuracy"], (faithful["accuracy"], km["accuracy"])
-    assert faithful["accuracy"] > 0.3 and faithful["n_nonempty_clusters"] == 10  # chance: 0.1
+    # measured (argmax labels, the paper's): Balance 0.681-0.800, MNCE 0.974-0.991; k-means 0 and 0
+    assert faithful["balance"] > km["balance"] + 0.4, (faithful["balance"], km["balance"])
+    assert faithful["mnce"] > km["mnce"] + 0.6, (faithful["mnce"], km["mnce"])
+    # accuracy 0.351-0.421 against k-means' 0.338-0.365 (difference +0.013 to +0.061): not below k-means
+    # beyond noise, and far above chance (0.1)
+    assert faithful["accuracy"] >= km["accuracy"] - 0.05, (faithful["accuracy"], km["accuracy"])
+    assert faithful["accuracy"] > 0.3 and faithful["n_nonempty_clusters"] == 10
+
+
+@pytest.fixture(scope="module")
+def faithful_no_adversary(digits, runs, faithful):
+    """The faithful run again with ``alpha_f = 0`` (no adversary), on the same cached pretraining."""
+    X, y, g = digits
+    model = DeepFairClustering(10, recipe="faithful", alpha_f=0.0, random_state=SEED, cache_dir=str(runs[3]),
+                               **SHARED, **DFC_ONLY)
+    model.fit(X, y, sensitive_features=g)
+    assert all(model.pretrain_cache_hits_.values())  # the very pretraining of the faithful run
+    return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)
+
+
+def test_faithful_fairness_does_not_hinge_on_the_adversary(faithful, faithful_no_adversary, runs):
+    """What makes the paper's method fair at this size is L_c's target, normalised per group per
+    batch (each group is pulled to spread over every cluster), not the adversary: argmax labels,
+    ``alpha_f = 1`` vs ``alpha_f = 0`` on the same pretraining, measured over seeds 0-2:
+
+    ========  =====================  =====================
+    seed      Balance (1 / 0)        I(C;G) nats (1 / 0)
+    ========  =====================  =====================
+    0         0.790 / 0.823          0.0029 / 0.0018
+    1         0.800 / 0.697          0.0025 / 0.0050
+    2         0.681 / 0.268          0.0068 / 0.0138
+    ========  =====================  =====================
+
+    (k-means on the same features: Balance 0, I(C;G) ln 2 = 0.693.) The adversary does not
+    raise Balance reliably here (seed 0 is fairer without it; so were all three seeds with
+    ``alpha_s = 0``, at lr 1e-2 and 1e-3, and the default recipe's argmax on seed 0), as
+    docs/experiments.md found for Figure 6(a). So this checks the mechanism that holds: both
+    runs far more independent of the group than k-means, with and without the adversary.
+    """
+    km = runs[2]["kmeans"]["information"]["I_C_G"]
+    for rep in (faithful, faithful_no_adversary):
+        assert rep["information"]["I_C_G"] < 0.05 * km, (rep["information"]["I_C_G"], km)  # <= 0.0138 measured
+        assert rep["mnce"] > 0.6 and rep["n_nonempty_clusters"] == 10  # MNCE 0.74-0.99 measured

@@ -127,7 +127,7 @@ def test_tsne_keeps_separated_blobs_apart():
 def test_matching_best_at_least_worst_and_bars_are_the_csv(runs, digits60, tmp_path):
     d = runs["matching"]
     rows = {r["method"]: r for r in read_csv(d / "matching.csv")}
-    for part in ("k-means", "DEC teachers"):
+    for part in ("k-means", "DEC teachers"):  # the reused model is faithful: the paper's teachers, named so
         best, worst = rows[f"best matching ({part})"], rows[f"worst matching ({part})"]
         assert best["accuracy"] >= worst["accuracy"]
     # --model reused the t-SNE run's model (fitted with fair labels): its labels_, its numbers
@@ -206,6 +206,7 @@ def test_probe_recovers_a_visible_group_and_not_an_invisible_one(kind):
     invisible = rng.normal(size=(400, 5))
     acc = {name: float(np.mean(probe.probe_features(Z, codes, train, kind, seed=0)[test] == codes[test]))
            for name, Z in (("visible", visible), ("invisible", invisible))}
+    # measured over data / split / probe seeds 0-3 (the test's 0): visible 0.958-1.0, invisible 0.475-0.575
     assert acc["visible"] > 0.9, acc
     assert abs(acc["invisible"] - 0.5) < 0.12, acc
 

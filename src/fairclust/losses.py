@@ -31,9 +31,15 @@ def dec_target(q: torch.Tensor) -> torch.Tensor:
     return w / w.sum(-1, keepdim=True)
 
 
+def kl_sum(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """``sum_i KL(p_i || q_i)``: summed over clusters and over the rows (any leading shape);
+    both clamped at 1e-12 inside the logs, so empty entries of ``p`` add nothing."""
+    return torch.sum(p * (torch.log(p.clamp_min(1e-12)) - torch.log(q.clamp_min(1e-12))))
+
+
 def dec_divergence(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """``KL(p || q)`` summed over clusters, averaged over the rows (DEC's clustering loss)."""
-    return torch.sum(p * (torch.log(p + 1e-12) - torch.log(q + 1e-12))) / q.shape[0]
+    return kl_sum(p, q) / q.shape[0]
 
 
 def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
@@ -51,7 +57,7 @@ def dfc_loss_terms(q: torch.Tensor, p_teacher: torch.Tensor, n_groups: int,
     pv = p_teacher.view(n_groups, -1, k)
     # the paper: DEC's sharpened target of q itself; ``teacher_target``: the (aligned) teachers' P
     t = pv if teacher_target else dec_target(qv.detach())
-    l_c = torch.sum(t * (torch.log(t.clamp_min(1e-12)) - torch.log(qv.clamp_min(1e-12)))) / n_groups
+    l_c = kl_sum(t, qv) / n_groups
     if cross_group:
         diff = q @ q.t() - p_teacher @ p_teacher.t()
     else:

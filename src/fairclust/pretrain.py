@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .align import centroids
 from .cache import StageCache, fingerprint
 from .config import DFCConfig
 from .embedding import embed, kmeans, soft_assign
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
-from .sampling import BalancedSampler
+from .sampling import BalancedSampler, sample_per_group
 from .utils import progress
 
 
@@ -228,20 +229,15 @@ class Pretrainer:
         DFC then starts from the teachers' partition instead of an unrelated k-means one.
         Cheap (the embedding the teachers used, or one inference pass), so not cached.
         """
-        Z = self.embedding(encoder).astype(np.float64)
-        W = P.astype(np.float64)
-        return ((W.T @ Z) / np.maximum(W.sum(0), 1e-12)[:, None]).astype(np.float32)
+        return centroids(self.embedding(encoder), P).astype(np.float32)
 
     def initial_centers(self, encoder: torch.nn.Module, encoder_key: str, n_clusters: int) -> np.ndarray:
         """Stage 3: k-means (several restarts) on mu of the shared encoder, group-balanced sample."""
         parts = {"encoder": encoder_key, "n_clusters": int(n_clusters), "n_init": self.s.kmeans_n_init}
 
         def compute() -> dict:
-            rng = np.random.default_rng(self.seed)
-            per = min(np.bincount(self.codes))
-            idx = np.concatenate([rng.choice(np.flatnonzero(self.codes == g), per, replace=False)
-                                  for g in range(self.n_groups)])
-            Z = embed(encoder, self.X[torch.from_numpy(np.sort(idx))], self.device).numpy()
+            idx = sample_per_group(self.codes, min(np.bincount(self.codes)), np.random.default_rng(self.seed))
+            Z = embed(encoder, self.X[torch.from_numpy(idx)], self.device).numpy()
             km = kmeans(Z, n_clusters, self.s.kmeans_n_init, self.seed)
             return {"centers": torch.tensor(km.cluster_centers_, dtype=torch.float32)}
 

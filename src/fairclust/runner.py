@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -145,8 +146,9 @@ def stage_seconds(timings: dict, fit_seconds: float, metrics_seconds: float) -> 
             "evaluation": final_labels + metrics_seconds, "total": fit_seconds + metrics_seconds}
 
 
-def _fmt(v: Any, nd: int = 3) -> str:
-    return "-" if v is None else f"{v:.{nd}f}"
+def fmt(v: Any, nd: int = 3) -> str:
+    """A metric with ``nd`` decimals; ``-`` for a missing one (None or NaN)."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"
 
 
 def results_table(records: list[dict]) -> str:
@@ -157,7 +159,7 @@ def results_table(records: list[dict]) -> str:
         e = r["entropy"]  # many groups (HAR's 30 subjects): the least and the mean instead of every one
         ent = " / ".join(f"{v:.3f}" for v in e) if len(e) <= 6 else f"min {min(e):.3f}, mean {np.mean(e):.3f}"
         lines.append(
-            f"| {r['dataset']} | {r['method']} | {_fmt(r['accuracy'])} | {_fmt(r['nmi'])} | "
+            f"| {r['dataset']} | {r['method']} | {fmt(r['accuracy'])} | {fmt(r['nmi'])} | "
             f"{r['balance']:.3f} of {r['balance_max']:.3f} | {ent} ({r['entropy_max']:.3f}) | "
             f"{r['mnce']:.3f} | {r['seconds']:.1f} |"
         )

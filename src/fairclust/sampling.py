@@ -1,8 +1,28 @@
-"""Group-balanced mini-batches (every batch holds ``b`` samples of every group)."""
+"""Group-balanced draws: mini-batches (every batch holds ``b`` samples of every group) and
+fixed per-group samples."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def sample_per_group(groups: np.ndarray, per: int, rng: np.random.Generator, *,
+                     draw_small: bool = True) -> np.ndarray:
+    """Sorted indices of ``per`` samples of every group (all of a smaller group), drawn
+    without replacement with ``rng``, group by group in sorted group order.
+
+    ``draw_small=False`` keeps a group of at most ``per`` samples without a draw (the
+    ``--limit`` subsets were drawn that way; the rng then moves on to the next group
+    without being advanced, so those subsets stay the same).
+    """
+    keep = []
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        if not draw_small and len(members) <= per:
+            keep.append(members)
+        else:
+            keep.append(rng.choice(members, min(int(per), len(members)), replace=False))
+    return np.sort(np.concatenate(keep))
 
 
 class BalancedSampler:

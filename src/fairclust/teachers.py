@@ -61,13 +61,21 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
     if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
         return np.ones((n, 1), dtype=np.float32), -1.0
     dim = max(2, min(n_clusters, n - 2))
+    import torch
+
+    # UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS
+    # says), and numba's OpenMP layer shares torch's runtime: torch would then train on every core
+    threads = torch.get_num_threads()
     if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
         E = Z
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-            E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0, random_state=seed,
-                             n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
+                E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0, random_state=seed,
+                                 n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+        finally:
+            torch.set_num_threads(threads)
     gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
                           random_state=seed).fit(E)
     P = gmm.predict_proba(E).astype(np.float32)

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FairclustError
+from ..sampling import sample_per_group
 
 
 @dataclass
@@ -73,12 +74,7 @@ def limit_indices(sensitive: np.ndarray, limit: int, seed: int) -> np.ndarray:
     """Sorted indices of at most ``limit`` samples per group, drawn with ``seed``."""
     if int(limit) <= 0:
         raise FairclustError(f"--limit must be positive, got {limit}")
-    rng = np.random.default_rng(seed)
-    keep = []
-    for g in np.unique(sensitive):
-        members = np.flatnonzero(sensitive == g)
-        keep.append(members if len(members) <= limit else rng.choice(members, int(limit), replace=False))
-    return np.sort(np.concatenate(keep))
+    return sample_per_group(np.asarray(sensitive), int(limit), np.random.default_rng(seed), draw_small=False)
 
 
 def limit_per_group(ds: Dataset, limit: int | None, seed: int) -> Dataset:

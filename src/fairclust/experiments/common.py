@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,6 +18,7 @@ from .. import metrics, runner
 from ..data import Dataset
 from ..errors import FairclustError
 from ..files import atomic_write_bytes, write_json
+from ..runner import fmt  # noqa: F401  (re-exported: the figures' captions use it)
 
 DPI = 100
 GROUP_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")
@@ -148,5 +148,3 @@ def save_figure(fig, path: Path) -> Path:
     return path
 
 
-def fmt(v: Any, nd: int = 3) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"

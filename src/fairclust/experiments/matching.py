@@ -12,7 +12,9 @@ matching can go wrong. For a per-group partition we compute
 Each combined labelling is then scored like any clustering (``metrics.accuracy`` finds its
 own best cluster-to-class map), so best >= worst always. Two per-group partitions are
 matched: k-means on the shared pretrained encoder's features (``kmeans`` baseline's
-features, one run per group) and DFC's own per-group DEC teachers. DFC and plain k-means
+features, one run per group) and DFC's own per-group teachers (``teacher_labels_``), named
+by their kind (:func:`teacher_name`: the paper's VAE + DEC under ``faithful`` / ``paper``,
+UMAP + GMM under ``default``). DFC and plain k-means
 on all samples (no fairness) stand beside them, and any other methods asked for with
 ``--compare`` (the paper shows ScFC and SpFC).
 
@@ -90,6 +92,13 @@ def per_group_kmeans(Z: np.ndarray, codes: np.ndarray, n_clusters: int, n_init: 
     return out
 
 
+def teacher_name(model) -> str:
+    """What DFC's per-group teachers were: ``DEC teachers`` (the paper's) or ``UMAP + GMM teachers``
+    (``umap``, ``vae-umap`` and ``auto``, which picks one of the two per group)."""
+    kind = model.config_["teacher"]
+    return "DEC teachers" if kind == "dec" else "UMAP + GMM teachers"
+
+
 def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, compare: tuple[str, ...] = (),
         model_path: str | None = None, keep_figures: bool = False) -> dict:
     """DFC, k-means and the matched per-group partitions; write ``matching.csv`` / ``.png``."""
@@ -102,7 +111,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
     parts = {
         "per-group k-means": per_group_kmeans(km["_estimator"].transform(ds.X), codes, k,
                                               km["_estimator"].n_init, seed),
-        "per-group DEC teachers": np.asarray(model.teacher_labels_),
+        f"per-group {teacher_name(model)}": np.asarray(model.teacher_labels_),
     }
     rows = [{"method": "DFC", "partition": "DFC", "matching": "-", **metric_columns(ds, model.labels_, k)},
             {"method": "k-means (no fairness)", "partition": "k-means on all samples", "matching": "-",

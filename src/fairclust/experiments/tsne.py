@@ -27,6 +27,7 @@ import torch
 
 from ..errors import FairclustError
 from ..methods import make_method
+from ..sampling import sample_per_group
 from .common import (
     GROUP_COLORS,
     column,
@@ -72,11 +73,7 @@ def at_state(model: Any, state: dict) -> Any:
 
 def subsample(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Sorted indices of about ``n`` samples, the same share from every group."""
-    rng = np.random.default_rng(seed)
-    groups = np.unique(codes)
-    per = max(1, n // len(groups))
-    return np.sort(np.concatenate([rng.choice(np.flatnonzero(codes == g), min(per, int((codes == g).sum())),
-                                              replace=False) for g in groups]))
+    return sample_per_group(codes, max(1, n // len(np.unique(codes))), np.random.default_rng(seed))
 
 
 def tsne_2d(Z: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:

@@ -27,6 +27,7 @@ from ..embedding import kmeans
 from ..errors import FairclustError
 from ..validation import check_delta
 from ._features import FeatureClusterMixin, sq_distances, store_params
+from .base import check_sensitive
 
 
 def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
@@ -71,16 +72,26 @@ def constraint_violation(x: np.ndarray, codes: np.ndarray, alpha: np.ndarray, be
     return float(max(over.max(), under.max(), 0.0))
 
 
-def fair_labels(q: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
+def fair_labels(q: np.ndarray, groups: Any, delta: float) -> tuple[np.ndarray, dict]:
     """Hard labels as close to ``q`` as fairness allows (the ``fair_labels`` extension).
+
+    ``groups``: one group per row of ``q``, any values (ints, strings ...; codes ``0..M-1``
+    pass through unchanged). Returns ``(labels, info)``.
 
     Minimises ``sum_i -log q[i, label_i]`` subject to every cluster holding each group ``l``
     in the share ``[r_l (1 - delta), r_l / (1 - delta)]`` (``r_l``: the group's share of the
     data): FAlg's fair-assignment LP (:func:`fair_assignment_lp`) with
     DFC's soft assignments as costs, then each point split by the LP goes to its largest
     share. The LP's vertex splits at most ``2 K M`` points, which bounds the violation after
-    rounding (in points). Returns the labels and a summary.
+    rounding (in points). ``info``: ``delta``, ``changed`` (labels that differ from the
+    argmax), ``fractional_points`` and the largest violation, in points, of the LP's solution
+    and of the labels.
     """
+    q = np.asarray(q)
+    if q.ndim != 2:
+        raise FairclustError(f"q has shape {q.shape}; pass the N x K soft assignment (e.g. model.predict_proba(X))")
+    codes, _ = check_sensitive(groups, q.shape[0])
+    check_delta(delta, "delta")
     x, lp = fair_assignment_lp(-np.log(np.clip(q, 1e-12, None)), codes, delta)
     labels = x.argmax(1).astype(np.int64)
     onehot = np.zeros_like(x)
