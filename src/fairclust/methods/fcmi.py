@@ -339,6 +339,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
                                                                    "weight_decay", "reconstruction")},
                              latent=latent, tanh=self.tanh_output_)
         hit = cache.get("fcmi-warmup", warm_key) if s.warmup_epochs > 0 else None
+        if distributed.broadcast_flag(dctx, hit is not None) and hit is None:  # rank 0 found it: so do all
+            hit = cache.get("fcmi-warmup", warm_key)
         self.warmup_from_cache_ = hit is not None
         if hit is not None:
             net.load_state_dict(hit["net"])
@@ -370,7 +372,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
             c_np, km_labels = fit_centroids(H.numpy(), k, s, seed + epoch)
             c_np = distributed.broadcast_array(dctx, c_np)  # rank 0's centroids everywhere
             if self.warmup_kmeans_labels_ is None:
-                self.warmup_kmeans_labels_ = km_labels.astype(np.int64)
+                self.warmup_kmeans_labels_ = distributed.broadcast_array(dctx, km_labels.astype(np.int64))
             previous = history["evals"][-1]["_labels"] if history["evals"] else None
             centers = torch.from_numpy(c_np).to(device)
             run_epoch(epoch, rng, centers)
@@ -396,7 +398,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
     def _evaluate(self, H: torch.Tensor, centers: torch.Tensor, previous: np.ndarray | None, codes: np.ndarray,
                   y: np.ndarray | None, history: dict, epoch: int, s: FCMISettings) -> bool:
         """Label every sample under the centroids the last epoch trained with, record it; True: stop."""
-        labels = (H @ centers.detach().cpu().t()).argmax(1).numpy()
+        ctx = distributed.context(self.device)  # under DDP: rank 0's labels (BatchNorm statistics differ)
+        labels = distributed.broadcast_array(ctx, (H @ centers.detach().cpu().t()).argmax(1).numpy())
         rec = {"epoch": epoch}
         if y is not None:
             rep = metrics.report(labels, sensitive_features=codes, labels_true=y, n_clusters=int(self.n_clusters))
@@ -405,7 +408,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         rec["_labels"] = labels
         history["evals"].append(rec)
         stop = bool(s.stop_tol > 0 and rec["changed"] is not None and rec["changed"] < s.stop_tol)
-        return distributed.broadcast_flag(distributed.context(self.device), stop)
+        return distributed.broadcast_flag(ctx, stop)
 
     # ------------------------------------------------------------------ inference
     def _inputs(self, X: np.ndarray) -> np.ndarray:
