@@ -97,7 +97,7 @@ class FCMISettings:
 
 RECIPES: dict[str, FCMISettings] = {
     "paper": FCMISettings(),
-    "default": FCMISettings(batch_size=256, epochs=60, warmup_epochs=10, stop_tol=0.01),
+    "default": FCMISettings(batch_size=128, epochs=50, warmup_epochs=10, stop_tol=0.01),
 }
 
 # estimator arguments that override a recipe's field of the same name
