@@ -152,6 +152,8 @@ def test_recipes_and_registration():
     assert (default.alpha, default.beta, default.tau_balance, default.tau_onehot) == (0.04, 0.2, 0.1, 0.1)
     est = make_method("fcmi", 10, 0, recipe="paper", alpha_f=3.0, epochs=50.0, verbose=False)
     assert isinstance(est, FCMI) and resolve(est.recipe, epochs=est.epochs).epochs == 50
+    assert resolve("paper", epochs=30).warmup_epochs == 2  # the recipe's share (20 of 300) unless given
+    assert resolve("default", epochs=30, warmup_epochs=0).warmup_epochs == 0
 
 
 @pytest.mark.parametrize("kwargs,fragment", [

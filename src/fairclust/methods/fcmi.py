@@ -129,7 +129,10 @@ def resolve(recipe: str, **overrides: Any) -> FCMISettings:
                 raise FairclustError(f"{name} must be a whole number, got {value!r}")
             number = int(number)
         values[name] = number
-    s = dataclasses.replace(RECIPES[recipe], **values)
+    base = RECIPES[recipe]
+    if "epochs" in values and "warmup_epochs" not in values:  # the recipe's share of the epochs
+        values["warmup_epochs"] = int(round(values["epochs"] * base.warmup_epochs / base.epochs))
+    s = dataclasses.replace(base, **values)
     for name in ("batch_size", "epochs", "lr", "tau_balance", "tau_onehot"):
         if not getattr(s, name) > 0:
             raise FairclustError(f"{name} must be positive, got {getattr(s, name)}")
@@ -248,7 +251,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         (recipe: 0.04 and 0.2). ``beta=0`` drops the fairness term.
     batch_size, epochs, warmup_epochs, lr : default=None
         Samples per batch (all groups mixed), total epochs, reconstruction-only epochs
-        first, Adam learning rate.
+        first (when only ``epochs`` is given: the recipe's share of them, 1/5 or 1/15),
+        Adam learning rate.
     tau_balance, tau_onehot : float, default=None
         Softmax temperatures of the assignment in ``H(C)``, ``I(G; C)`` and in ``H(C | X)``.
     latent_dim : int, default=None
