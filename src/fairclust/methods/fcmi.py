@@ -271,7 +271,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         k-means on the warm-up (auto-encoder only) representation: where clustering starts.
     history_ : dict
         ``epoch`` and the mean loss terms per epoch, ``evals``: per epoch the share of labels
-        changed and, when ``y`` is given to ``fit``, accuracy / NMI / Balance.
+        changed and, when ``y`` is given to ``fit``, accuracy / NMI / Balance (also of
+        ``warmup_kmeans_labels_``, under ``warmup_kmeans``).
     """
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", alpha: float | None = None,
@@ -377,6 +378,9 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
             c_np = distributed.broadcast_array(dctx, c_np)  # rank 0's centroids everywhere
             if self.warmup_kmeans_labels_ is None:
                 self.warmup_kmeans_labels_ = distributed.broadcast_array(dctx, km_labels.astype(np.int64))
+                if y_arr is not None:  # where clustering starts: k-means on the auto-encoder's representation
+                    rep = metrics.report(self.warmup_kmeans_labels_, sensitive_features=codes, labels_true=y_arr)
+                    history["warmup_kmeans"] = {m_: rep[m_] for m_ in ("accuracy", "nmi", "balance")}
             previous = history["evals"][-1]["_labels"] if history["evals"] else None
             centers = torch.from_numpy(c_np).to(device)
             run_epoch(epoch, rng, centers)
