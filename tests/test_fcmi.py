@@ -244,7 +244,7 @@ def test_the_group_term_raises_balance(tmp_path):
     assert not fair.warmup_from_cache_ and unfair.warmup_from_cache_  # the same warm-up
     rf = metrics.report(fair.labels_, sensitive_features=s, labels_true=y)
     ru = metrics.report(unfair.labels_, sensitive_features=s, labels_true=y)
-    summary = {"fair": (rf["balance"], rf["information"]["I_C_G"]), "unfair": (ru["balance"], ru["information"]["I_C_G"])}
+    summary = {name: (r["balance"], r["information"]["I_C_G"]) for name, r in (("fair", rf), ("unfair", ru))}
     assert rf["balance"] > ru["balance"] + 0.4, summary
     assert rf["information"]["I_C_G"] < 0.1 * ru["information"]["I_C_G"], summary
     assert len(np.unique(fair.labels_)) == 10  # no cluster lost to the balance term
