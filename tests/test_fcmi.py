@@ -197,6 +197,8 @@ def test_feature_vectors_three_groups_predict_and_save_load(tmp_path):
     m = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
     m.fit(X, y, sensitive_features=groups)
     assert m.labels_.shape == (240,) and m.history_["epochs_run"] == 4
+    again = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
+    assert np.array_equal(again.fit(X, y, sensitive_features=groups).labels_, m.labels_)  # deterministic per seed
     assert np.array_equal(m.predict(X), m.labels_)  # labels_ = the argmax under the centroids kept
     proba = m.predict_proba(X[:5])
     assert proba.shape == (5, 10) and np.allclose(proba.sum(1), 1, atol=1e-5)
@@ -264,3 +266,18 @@ def test_default_recipe_beats_kmeans_on_its_warmup_embedding():
     km = m.history_["warmup_kmeans"]
     assert rep["accuracy"] > km["accuracy"] + 0.1, (rep["accuracy"], km)
     assert rep["balance"] > 0.5 > km["balance"], (rep["balance"], km)
+
+
+def test_command_line_run_and_table(tmp_path):
+    """``fairclust run --method fcmi`` writes a model that FCMI.load reads; ``table`` has an FCMI row."""
+    from fairclust.cli import main
+
+    common = ["--dataset", "digits-reverse", "--limit", "30", "--epochs", "3", "--batch-size", "16", "--threads", "1",
+              "--quiet", "--no-cache", "--seed", "0"]
+    assert main(["run", "--method", "fcmi", "--out", str(tmp_path / "run"), *common]) == 0
+    labels = np.load(tmp_path / "run" / "labels.npy")
+    model = FCMI.load(tmp_path / "run" / "model.pt")
+    assert np.array_equal(model.labels_, labels) and model.history_["epochs_run"] == 3
+    common[0:2] = ["--datasets", "digits-reverse"]
+    assert main(["table", "--methods", "fcmi", "--seeds", "1", "--out", str(tmp_path / "table"), *common]) == 0
+    assert "| FCMI |" in (tmp_path / "table" / "table.md").read_text()

@@ -437,7 +437,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         """The unit-norm representation ``h`` of every sample."""
         self._check_fitted()
         Xs = self._inputs(self._scale(self._validate_predict(X)))
-        return represent_all(self.net_, Xs, resolve_device(self.device)).numpy()
+        device = resolve_device(self.device)
+        return represent_all(self.net_.to(device), Xs, device).numpy()
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``softmax_k(<h, c_k> / tau_balance)``, the soft assignment of the loss (rows sum to 1)."""
