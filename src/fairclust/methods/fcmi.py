@@ -314,7 +314,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         opt = torch.optim.Adam(net.parameters(), lr=s.lr, betas=s.betas, weight_decay=s.weight_decay)
         model = distributed.wrap(dctx, net)
         n = X.shape[0]
-        b = -(-min(s.batch_size, n) // world) * world  # a multiple of the number of processes
+        b = max(world, min(s.batch_size, n) // world * world)  # a multiple of the number of processes
         per_epoch = max(1, n // b)  # full batches only (the authors' drop_last, dataset.py:424-427)
         on_device = device.type == "cuda"
         X_src = Xt.to(device) if on_device else Xt
