@@ -197,6 +197,7 @@ def test_feature_vectors_three_groups_predict_and_save_load(tmp_path):
     m = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
     m.fit(X, y, sensitive_features=groups)
     assert m.labels_.shape == (240,) and m.history_["epochs_run"] == 4
+    assert m.history_["I_G_C"][0] is None and None not in m.history_["I_G_C"][1:]  # reconstruction only first
     again = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
     assert np.array_equal(again.fit(X, y, sensitive_features=groups).labels_, m.labels_)  # deterministic per seed
     assert np.array_equal(m.predict(X), m.labels_)  # labels_ = the argmax under the centroids kept
