@@ -27,7 +27,7 @@ Settings live in one place, :class:`FCMISettings` and :data:`RECIPES`:
             Why: FCMI's progress is counted in updates, and the authors' batch of 512 gives a
             3,600-sample set 7 updates an epoch (70,000 in their 300 MNIST epochs); 128 gives
             28, and on ``digits-reverse`` accuracy and Balance level off by epoch ~40
-            (seed 0: Acc 0.41, Balance 0.93 at epoch 50, from 0.23 / 0 after the warm-up).
+            (seeds 0-2: Acc 0.41-0.44, Balance 0.86-0.93, from Balance 0 after the warm-up).
             It is the default because ``paper`` (300 epochs of 512) takes hours on a CPU.
 
 The warm-up (reconstruction only) is a pretraining stage: it is cached
