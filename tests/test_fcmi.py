@@ -271,3 +271,18 @@ def test_default_recipe_is_fair_at_the_accuracy_of_kmeans_on_its_warmup_embeddin
     km = m.history_["warmup_kmeans"]
     assert rep["accuracy"] > km["accuracy"] - 0.03, (rep["accuracy"], km)
     assert rep["balance"] > 0.5 and km["balance"] < 0.1, (rep["balance"], km)
+
+
+def test_command_line_run_and_table(tmp_path):
+    """``fairclust run --method fcmi`` writes a model that FCMI.load reads; ``table`` has an FCMI row."""
+    from fairclust.cli import main
+
+    common = ["--dataset", "digits-reverse", "--limit", "30", "--epochs", "3", "--batch-size", "16", "--threads", "1",
+              "--quiet", "--no-cache", "--seed", "0"]
+    assert main(["run", "--method", "fcmi", "--out", str(tmp_path / "run"), *common]) == 0
+    labels = np.load(tmp_path / "run" / "labels.npy")
+    model = FCMI.load(tmp_path / "run" / "model.pt")
+    assert np.array_equal(model.labels_, labels) and model.history_["epochs_run"] == 3
+    common[0:2] = ["--datasets", "digits-reverse"]
+    assert main(["table", "--methods", "fcmi", "--seeds", "1", "--out", str(tmp_path / "table"), *common]) == 0
+    assert "| FCMI |" in (tmp_path / "table" / "table.md").read_text()
