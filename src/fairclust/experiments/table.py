@@ -33,7 +33,7 @@ from ..files import atomic_write_bytes
 # the paper's row order (Tables 2-3): deep / classic unfair methods, fair baselines, DFC
 PAPER_ORDER = ("kmeans", "dec", "dac", "clustergan", "scfc", "falg", "fcc", "spfc", "dfc")
 ROW_NAMES = {"kmeans": "AE (k-means)", "dec": "DEC", "dac": "DAC", "clustergan": "ClusterGAN", "scfc": "ScFC",
-             "falg": "FAlg", "fcc": "FCC", "spfc": "SpFC", "dfc": "DFC"}
+             "falg": "FAlg", "fcc": "FCC", "spfc": "SpFC", "fcmi": "FCMI", "dfc": "DFC"}
 CELLS = "cells.jsonl"
 SCORES = ("accuracy", "nmi", "balance")
 

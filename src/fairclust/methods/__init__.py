@@ -18,6 +18,7 @@ from .dec import DECAE
 from .dfc import DeepFairClustering
 from .falg import FairAssignment
 from .fcc import VariationalFairClustering
+from .fcmi import FCMI
 from .kmeans import KMeansAE
 from .scfc import ScalableFairletClustering
 from .spfc import FairSpectralClustering
@@ -32,6 +33,7 @@ METHODS: dict[str, type] = {
     "falg": FairAssignment,
     "fcc": VariationalFairClustering,
     "spfc": FairSpectralClustering,
+    "fcmi": FCMI,
 }
 
 
@@ -66,4 +68,4 @@ def make_method(name: str, n_clusters: int, random_state: int, *, strict: bool =
 
 __all__ = ["METHODS", "make_method", "DeepFairClustering", "KMeansAE", "DECAE", "DeepAdaptiveClustering",
            "ClusterGAN", "ScalableFairletClustering", "FairAssignment", "VariationalFairClustering",
-           "FairSpectralClustering"]
+           "FairSpectralClustering", "FCMI"]
