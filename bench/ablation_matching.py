@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from fairclust import metrics
-from fairclust.align import align_teachers, centroids
+from fairclust.align import align_teachers, canonical_frame, centroids
 from fairclust.cache import StageCache
 from fairclust.config import resolve
 from fairclust.data import load_dataset
@@ -63,32 +63,6 @@ def latent_match(Z: np.ndarray, P: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def canonical(X: np.ndarray, size: int = 16, thresh: float = 0.25) -> np.ndarray:
-    """Each image cropped to its ink's bounding box (pixels far from the border's median value)
-    and resized to ``size x size``: digits that fill their frame and digits with margins then
-    look alike. Used only to compare centroids across groups."""
-    import torch.nn.functional as F
-
-    X = np.asarray(X, dtype=np.float32)
-    n, c, h, w = X.shape
-    border = np.concatenate([X[:, :, 0], X[:, :, -1], X[:, :, :, 0], X[:, :, :, -1]], axis=2)
-    bg = np.median(border.reshape(n, -1), axis=1)[:, None, None, None]
-    dev = np.abs(X - bg).max(1)  # n x h x w
-    out = np.empty((n, c, size, size), dtype=np.float32)
-    for i in range(n):
-        m = dev[i] > thresh * max(dev[i].max(), 1e-6)
-        rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
-        r0, r1 = (rows[0], rows[-1] + 1) if len(rows) else (0, h)
-        c0, c1 = (cols[0], cols[-1] + 1) if len(cols) else (0, w)
-        s = max(r1 - r0, c1 - c0)  # a square box keeps the aspect ratio (a 1 stays thin)
-        rc, cc = (r0 + r1) / 2, (c0 + c1) / 2
-        a0, b0 = int(round(rc - s / 2)), int(round(cc - s / 2))
-        pad = np.pad(X[i] - bg[i], ((0, 0), (s, s), (s, s)))  # zero = background outside the frame
-        crop = torch.from_numpy(pad[:, a0 + s:a0 + 2 * s, b0 + s:b0 + 2 * s].copy())[None]
-        out[i] = F.interpolate(crop, size=(size, size), mode="bilinear", align_corners=False)[0].numpy()
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--datasets", default="mnist-usps-mini")
@@ -115,7 +89,7 @@ def main() -> None:
             Pa, _ = align_teachers(Xt.numpy(), P, codes, kind=kind, seed=args.seed)
             rows[f"input/{kind}"] = Pa
         rows["vae/latent"] = latent_match(pre.embedding(enc), P, codes)
-        Xc = canonical(ds.X)
+        Xc = canonical_frame(ds.X)
         for kind in ("features", "fused"):
             rows[f"canonical/{kind}"] = align_teachers(Xc, P, codes, kind=kind, seed=args.seed)[0]
         t_cond = 0.0

@@ -180,31 +180,3 @@ def test_every_fitted_attribute_survives_save_and_load(default_fit, tmp_path):
             assert a == b, name
     assert back.get_params() == model.get_params()
 
-
-def test_conditioned_vae_hides_the_group_and_feeds_the_matching(reversed_digits, default_fit):
-    """condition_vae: the shared VAE's decoder reads the group, so its embedding carries less of it
-    (a linear probe's accuracy at telling the groups apart drops); match_space="embedding" then
-    matches the teachers' clusters on that embedding. Both enter the cache keys."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
-
-    X, y, g = reversed_digits
-    plain, cache = default_fit
-    model = DeepFairClustering(10, random_state=0, cache_dir=str(cache), condition_vae=True,
-                               match_space="embedding", **SMALL).fit(X, y, sensitive_features=g)
-    assert model.pretrain_cache_hits_["shared_vae"] is False  # another key than the unconditioned VAE's
-    assert model.config_["condition_vae"] is True and model.matching_[1]["reference"] is False
-
-    def probe(m):  # the group from the *pretrained* embedding DFC started from
-        from fairclust.cache import StageCache
-        from fairclust.config import resolve
-        from fairclust.pretrain import Pretrainer
-        import torch
-
-        cfg = resolve("default", condition_vae=m.config_["condition_vae"], **{k: v for k, v in SMALL.items()
-                                                                             if k != "device"})
-        pre = Pretrainer(torch.from_numpy(X), g, cfg, 0, torch.device("cpu"), StageCache(str(cache)))
-        Z = pre.embedding(pre.shared_encoder()[0])
-        return cross_val_score(LogisticRegression(max_iter=2000), Z, g, cv=3).mean()
-
-    assert probe(model) < probe(plain)

@@ -124,7 +124,7 @@ def faithful_no_adversary(digits, runs, faithful):
     """The faithful run again with ``alpha_f = 0`` (no adversary), on the same cached pretraining."""
     X, y, g = digits
     model = DeepFairClustering(10, recipe="faithful", alpha_f=0.0, random_state=SEED, cache_dir=str(runs[3]),
-                               **SHARED, **DFC_ONLY)
+                               **SHARED, **DFC_ONLY, **DEC_TEACHERS)
     model.fit(X, y, sensitive_features=g)
     assert all(model.pretrain_cache_hits_.values())  # the very pretraining of the faithful run
     return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)

@@ -32,6 +32,48 @@ from .errors import FairclustError
 KINDS = ("fused", "structure", "features")
 
 
+def canonical_frame(X: np.ndarray, size: int = 16, thresh: float = 0.25) -> np.ndarray:
+    """Each image cropped to the square around its ink and resized to ``size x size``; the rest as it is.
+
+    Ink: pixels farther than ``thresh`` (of the image's largest deviation) from the median of
+    its border, the background. The crop is a square centred on the ink's bounding box (a 1
+    stays thin), the background subtracted, then resized (bilinear). Sources that frame the
+    same digits differently (scikit-learn's 8x8 digits fill the box, MNIST keeps a margin,
+    USPS fills it) then have comparable centroids; an inverted copy keeps its sign (ink below
+    the background), which the ``features`` matching's two signs handle. Feature vectors
+    (``N x D``) are returned unchanged. Used only to compare clusters across groups.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 4:
+        return X
+    n, c, h, w = X.shape
+    border = np.concatenate([X[:, :, 0, :], X[:, :, -1, :], X[:, :, :, 0], X[:, :, :, -1]], axis=2)
+    bg = np.median(border.reshape(n, -1), axis=1).astype(np.float32)[:, None, None, None]
+    dev = np.abs(X - bg).max(1)  # n x h x w
+    ink = dev > thresh * np.maximum(dev.reshape(n, -1).max(1), 1e-6)[:, None, None]
+    rows, cols = ink.any(2), ink.any(1)  # n x h, n x w
+    has = rows.any(1)
+    r0 = np.where(has, rows.argmax(1), 0)
+    r1 = np.where(has, h - rows[:, ::-1].argmax(1), h)
+    c0 = np.where(has, cols.argmax(1), 0)
+    c1 = np.where(has, w - cols[:, ::-1].argmax(1), w)
+    side = np.maximum(r1 - r0, c1 - c0).astype(np.float32)
+    # the square's centre and half side in grid_sample's [-1, 1] coordinates (align_corners=False)
+    cy, cx = (r0 + r1) / h - 1.0, (c0 + c1) / w - 1.0
+    theta = np.zeros((n, 2, 3), dtype=np.float32)
+    theta[:, 0, 0], theta[:, 0, 2] = side / w, cx
+    theta[:, 1, 1], theta[:, 1, 2] = side / h, cy
+    out = np.empty((n, c, size, size), dtype=np.float32)
+    for s in range(0, n, 4096):  # batched: memory stays bounded on large sets
+        xb = torch.from_numpy(np.ascontiguousarray(X[s:s + 4096] - bg[s:s + 4096]))
+        grid = F.affine_grid(torch.from_numpy(theta[s:s + 4096]), [xb.shape[0], c, size, size], align_corners=False)
+        out[s:s + 4096] = F.grid_sample(xb, grid, mode="bilinear", padding_mode="zeros", align_corners=False).numpy()
+    return out
+
+
 def centroids(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Soft-weighted centroids (``K x D``) of ``P``'s clusters over the rows of ``X``."""
     Xf = X.reshape(X.shape[0], -1).astype(np.float64)

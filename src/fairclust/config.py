@@ -78,8 +78,8 @@ class Setting:
 S = Setting
 SETTINGS: tuple[Setting, ...] = (
     # --------------------------------------------------------------- pretraining (cached stages)
-    S("latent_dim", int, 64, "embedding size of the encoders", "pretrain", minimum=0, positive=True,
-      methods=SHARED_ENCODER_METHODS),
+    S("latent_dim", int, 64, "embedding size of the encoders (FCMI: its representation's, default K)", "pretrain",
+      minimum=0, positive=True, methods=SHARED_ENCODER_METHODS + ("fcmi",)),
     S("pretrain_epochs", int, 10, "epochs of the shared VAE pretraining", "pretrain", {"paper": 50}, minimum=0,
       methods=SHARED_ENCODER_METHODS),
     S("pretrain_batch_size", int, 128, "VAE pretraining samples per group per batch", "pretrain", {"paper": 256},
@@ -89,8 +89,6 @@ SETTINGS: tuple[Setting, ...] = (
     S("kl_weight", float, 1.0, "weight of the VAE's KL term", "pretrain", minimum=0, public=False),
     S("center_input", bool, False, "conv encoders subtract each image's own mean (inverted copies enter as -x)",
       "pretrain", {"default": True}, public=False),
-    S("condition_vae", bool, False, "the shared VAE's decoder reads the group (one-hot beside z), so its embedding "
-      "need not encode what tells the groups apart; the encoder never sees the group", "pretrain"),
     S("teacher", str, "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
       "(umap), auto (per group the better separated of the two) or dec (the paper's VAE + DEC)", "pretrain",
       {"default": "auto"}, choices=("auto", "vae-umap", "umap", "dec")),
@@ -106,17 +104,19 @@ SETTINGS: tuple[Setting, ...] = (
     S("kmeans_n_init", int, 10, "k-means restarts for DEC's and DFC's initial centres", "pretrain", minimum=0,
       positive=True, public=False),
     # --------------------------------------------------------------- DFC's training loop
-    S("batch_size", int, 128, "DFC samples per group per batch (b)", recipes={"paper": 512}, minimum=0,
-      positive=True),
+    S("batch_size", int, 128, "DFC: samples per group per batch (b); FCMI: samples per batch", recipes={"paper": 512},
+      minimum=0, positive=True, methods=("dfc", "fcmi")),
     S("n_iters", int, 1000, "DFC iterations T (a fixed length; replaces the data-sized epochs)",
       recipes={"paper": 20000}, minimum=0, positive=True, flag="--iters", replaces=("epochs", 0.0)),
-    S("epochs", float, 0.0, "DFC length in passes over the largest group (0: n_iters fixed iterations)",
-      recipes={"default": 15.0}, minimum=0),
+    S("epochs", float, 0.0, "DFC length in passes over the largest group (0: n_iters fixed iterations); FCMI: "
+      "passes over all samples, warm-up included", recipes={"default": 15.0}, minimum=0, methods=("dfc", "fcmi")),
     S("stop_tol", float, 0.0, "stop DFC when fewer than this fraction of labels changed since the last "
-      "evaluation (DEC's rule; 0 never stops early)", recipes={"default": 0.01}, minimum=0),
+      "evaluation (DEC's rule; 0 never stops early)", recipes={"default": 0.01}, minimum=0,
+      methods=("dfc", "fcmi")),
     S("eval_every", int, 100, "iterations between evaluations with a fixed T (with epochs: once per epoch)",
       recipes={"paper": 1000}, minimum=0, positive=True, public=False),
-    S("lr", float, 1e-2, "DFC Adam learning rate (decayed as (1 + 10 t/T)^-0.75)", minimum=0, positive=True),
+    S("lr", float, 1e-2, "Adam learning rate (DFC: decayed as (1 + 10 t/T)^-0.75)", minimum=0, positive=True,
+      methods=("dfc", "fcmi")),
     S("weight_decay", float, 5e-4, "Adam weight decay", minimum=0, public=False),
     S("critic_lr_mult", float, 10.0, "the critic's learning rate over the encoder's", minimum=0, positive=True,
       public=False),
@@ -128,8 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
       "(the alignment extension)", recipes={"default": True}),
     S("matching", str, "features", "how the alignment extension matches clusters across groups",
       choices=("features", "fused", "structure"), only_if=("align_groups", True)),
-    S("match_space", str, "input", "where the alignment extension takes the teachers' cluster centroids: the input "
-      "or the shared VAE's embedding", choices=("input", "embedding"), only_if=("align_groups", True)),
+    S("match_space", str, "input", "where the alignment extension takes the teachers' cluster centroids: the input, "
+      "each image in its canonical frame (its ink's bounding box, resized: fairclust.align.canonical_frame) or the "
+      "shared VAE's embedding", choices=("input", "canonical", "embedding"), only_if=("align_groups", True)),
     S("target", str, "self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
       "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
       choices=("self", "teachers"), needs={"teachers": ("align_groups", True)}),

@@ -141,12 +141,11 @@ class Pretrainer:
 
     def shared_encoder(self) -> tuple[torch.nn.Module, str]:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
-        parts = self._settings("pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight", "condition_vae")
+        parts = self._settings("pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight")
         state, key = self._cached(
             "shared_vae", parts,
             lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
-                                          epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose,
-                                          condition=self.s.condition_vae)},
+                                          epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose)},
         )
         enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input)
         enc.load_state_dict(state["encoder"])

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .. import distributed
-from ..align import align_teachers
+from ..align import align_teachers, canonical_frame
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer, load_safely
 from ..config import SETTINGS, DFCConfig, Schedule, init_params, make_schedule, resolve
@@ -140,7 +140,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             self.matching_ = None
             if cfg.align_groups:
                 t_align = time.perf_counter()
-                space = Xt.numpy() if cfg.match_space == "input" else pre.embedding(encoder)
+                space = {"input": lambda: Xt.numpy(), "canonical": lambda: canonical_frame(Xt.numpy()),
+                         "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
                 P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
                 pre.timings["matching"] = time.perf_counter() - t_align
             if cfg.init_centers == "teachers":
