@@ -130,7 +130,8 @@ SETTINGS: tuple[Setting, ...] = (
       choices=("features", "fused", "structure"), only_if=("align_groups", True)),
     S("match_space", str, "input", "where the alignment extension takes the teachers' cluster centroids: the input, "
       "each image in its canonical frame (its ink's bounding box, resized: fairclust.align.canonical_frame) or the "
-      "shared VAE's embedding", choices=("input", "canonical", "embedding"), only_if=("align_groups", True)),
+      "shared VAE's embedding", recipes={"default": "canonical"}, choices=("input", "canonical", "embedding"),
+      only_if=("align_groups", True)),
     S("target", str, "self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
       "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
       choices=("self", "teachers"), needs={"teachers": ("align_groups", True)}),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,3 +76,31 @@ def restore_fitted_state(est: Any, state: dict) -> None:
         else:
             value = json.loads(item["value"])
         setattr(est, name, value)
+
+
+def save_model(est: Any, path: str | Path, fmt: str, version: int) -> None:
+    """Write ``est`` (its parameters and every fitted attribute) to ``path``, atomically."""
+    from .files import atomic_save
+
+    params = {k: (str(v) if isinstance(v, Path) else v) for k, v in est.get_params().items()}
+    obj = {"format": fmt, "version": version, "params": json.dumps(params, default=plain), "fitted": fitted_state(est)}
+    atomic_save(path, lambda fh: torch.save(obj, fh))
+
+
+def load_model(cls: type, path: str | Path, fmt: str, version: int) -> Any:
+    """An estimator of ``cls`` as :func:`save_model` wrote it; never executes code from the file."""
+    from .checkpoint import load_safely
+    from .errors import FairclustError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
+    obj = load_safely(path, "fairclust model file")
+    if not isinstance(obj, dict) or obj.get("format") != fmt:
+        raise FairclustError(f"{str(path)!r} is not a {fmt} model file")
+    if obj.get("version") != version:
+        raise FairclustError(f"{str(path)!r} was written by another fairclust version (format {obj.get('version')}, "
+                             f"this one reads {version}); re-fit and save the model")
+    model = cls(**json.loads(obj["params"]))
+    restore_fitted_state(model, obj["fitted"])
+    return model

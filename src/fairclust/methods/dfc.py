@@ -22,13 +22,12 @@ import torch
 from .. import distributed
 from ..align import align_teachers, canonical_frame
 from ..cache import StageCache, fingerprint
-from ..checkpoint import Checkpointer, load_safely
+from ..checkpoint import Checkpointer
 from ..config import SETTINGS, DFCConfig, Schedule, init_params, make_schedule, resolve
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
-from ..files import atomic_save
 from ..nn import ConvEncoder, Critic, make_encoder
-from ..persist import fitted_state, plain, restore_fitted_state
+from ..persist import load_model, save_model
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin, signature_init
@@ -223,28 +222,12 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def save(self, path: str | Path) -> None:
         """Write the fitted model (every fitted attribute; tensors and plain values only) to ``path``."""
         self._check_fitted()
-        state = fitted_state(self)
-        params = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.get_params().items()}
-        obj = {"format": FORMAT, "version": FORMAT_VERSION, "params": _json(params), "fitted": state}
-        atomic_save(path, lambda fh: torch.save(obj, fh))
+        save_model(self, path, FORMAT, FORMAT_VERSION)
 
     @classmethod
     def load(cls, path: str | Path) -> "DeepFairClustering":
         """Read a model written by :meth:`save`. Never executes code from the file."""
-        import json
-
-        path = Path(path)
-        if not path.is_file():
-            raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
-        obj = load_safely(path, "fairclust model file")
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            raise FairclustError(f"{str(path)!r} is not a fairclust DFC model file")
-        if obj.get("version") != FORMAT_VERSION:
-            raise FairclustError(f"{str(path)!r} was written by another fairclust version (format "
-                                 f"{obj.get('version')}, this one reads {FORMAT_VERSION}); re-fit and save the model")
-        model = cls(**json.loads(obj["params"]))
-        restore_fitted_state(model, obj["fitted"])
-        return model
+        return load_model(cls, path, FORMAT, FORMAT_VERSION)
 
     def _empty_module(self, name: str) -> torch.nn.Module:
         """The untrained network a saved state dict of attribute ``name`` loads into."""
@@ -256,8 +239,3 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             enc.to(memory_format=torch.channels_last)
         return enc
 
-
-def _json(v: Any) -> str:
-    import json
-
-    return json.dumps(v, default=plain)

@@ -38,7 +38,6 @@ only in the clustering weights (e.g. ``beta=0``) share it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -52,18 +51,17 @@ from torch.nn import functional as F
 
 from .. import distributed, metrics
 from ..cache import StageCache, fingerprint
-from ..checkpoint import load_safely
 from ..embedding import batched_map, kmeans
 from ..errors import FairclustError
-from ..files import atomic_save
 from ..nn import make_decoder, make_encoder
+from ..persist import load_model, save_model
 from ..utils import progress, resolve_device, seed_everything
 from ._features import store_params
 from .base import EmbeddingMixin, FairClusterMixin
 from .fcmi_losses import fcmi_objective, reconstruction_loss, soft_assignment
 
 FORMAT = "fairclust-fcmi"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every fitted attribute (fairclust.persist)
 
 
 @dataclass(frozen=True)
@@ -451,51 +449,15 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
-        """Write the fitted model to ``path`` (a torch file of tensors and plain values only)."""
+        """Write the fitted model (every fitted attribute; tensors and plain values only) to ``path``."""
         self._check_fitted()
-        obj = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "params": json.dumps(self.get_params(), default=str),
-            "config": json.dumps(self.config_),
-            "input_shape": list(self.input_shape_),
-            "groups": json.dumps([g.item() if hasattr(g, "item") else g for g in self.groups_]),
-            "tanh_output": bool(self.tanh_output_),
-            "net": {k: v.detach().cpu() for k, v in self.net_.state_dict().items()},
-            "centers": torch.from_numpy(self.cluster_centers_),
-            "labels": torch.from_numpy(np.asarray(self.labels_, dtype=np.int64)),
-            "scaler": None if self.scaler_mean_ is None else
-            [torch.from_numpy(self.scaler_mean_), torch.from_numpy(self.scaler_scale_)],
-            "history": json.dumps(self.history_),
-            "timings": json.dumps(self.timings_),
-        }
-        atomic_save(path, lambda fh: torch.save(obj, fh))
+        save_model(self, path, FORMAT, FORMAT_VERSION)
 
     @classmethod
     def load(cls, path: str | Path) -> "FCMI":
         """Read a model written by :meth:`save`. Never executes code from the file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FairclustError(f"model file {str(path)!r} does not exist; pass the path given to save()")
-        obj = load_safely(path, "fairclust model file")
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            raise FairclustError(f"{str(path)!r} is not a fairclust FCMI model file")
-        model = cls(**json.loads(obj["params"]))
-        model.config_ = json.loads(obj["config"])
-        model.input_shape_ = tuple(obj["input_shape"])
-        model.n_features_in_ = int(np.prod(model.input_shape_))
-        model.groups_ = np.asarray(json.loads(obj["groups"]))
-        model.tanh_output_ = bool(obj["tanh_output"])
-        centers = obj["centers"]
-        net = FCMINet(model.input_shape_, centers.shape[1], len(model.groups_), model.tanh_output_)
-        net.load_state_dict(obj["net"])
-        model.net_ = net.eval()
-        model.cluster_centers_ = centers.numpy()
-        model.labels_ = obj["labels"].numpy()
-        if obj["scaler"] is None:
-            model.scaler_mean_ = model.scaler_scale_ = None
-        else:
-            model.scaler_mean_, model.scaler_scale_ = (t.numpy() for t in obj["scaler"])
-        model.history_ = json.loads(obj["history"])
-        model.timings_ = json.loads(obj["timings"])
-        return model
+        return load_model(cls, path, FORMAT, FORMAT_VERSION)
+
+    def _empty_module(self, name: str) -> nn.Module:
+        """The untrained network a saved state dict of attribute ``name`` (``net_``) loads into."""
+        return FCMINet(self.input_shape_, self.cluster_centers_.shape[1], len(self.groups_), self.tanh_output_)
