@@ -9,7 +9,6 @@ identical labels on both ranks.
 """
 
 import os
-import socket
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ from sklearn.datasets import load_digits
 
 from fairclust import DeepFairClustering, distributed, metrics
 from fairclust.losses import dfc_loss_terms
+from ddp_helpers import free_port, join
 
 WORLD = 2
 FIT = dict(n_clusters=10, recipe="faithful", n_iters=120, batch_size=64, pretrain_epochs=8, teacher_epochs=8, dec_iters=150,
@@ -35,17 +35,8 @@ def _data():
     return X, np.concatenate([y, y]), np.repeat([0, 1], len(idx))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, port: int, cache: str, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
-                      WORLD_SIZE=str(WORLD))
-    torch.set_num_threads(1)
-    ctx = distributed.context("cpu")
+    ctx = join(rank, port, WORLD)
     assert ctx is not None and ctx.world_size == WORLD
     # (1) gradient of the gathered losses == one-process gradient
     gen = torch.Generator().manual_seed(5)
@@ -70,7 +61,7 @@ def _worker(rank: int, port: int, cache: str, out: str) -> None:
 
 def test_two_gloo_processes_match_one_process(tmp_path):
     cache = str(tmp_path / "cache")
-    mp.spawn(_worker, args=(_free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)
+    mp.spawn(_worker, args=(free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)
     r0, r1 = (np.load(tmp_path / f"rank{r}.npz") for r in range(WORLD))
     assert bool(r0["grad_ok"]) and bool(r1["grad_ok"]) and bool(r0["loss_ok"])
     np.testing.assert_array_equal(r0["labels"], r1["labels"])  # every rank ends with rank 0's model
@@ -117,7 +108,7 @@ def _worker_default(rank: int, port: int, cache: str, out: str) -> None:
 
 def test_default_recipe_under_two_gloo_processes(tmp_path):
     cache = str(tmp_path / "cache")
-    mp.spawn(_worker_default, args=(_free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)
+    mp.spawn(_worker_default, args=(free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)
     r0, r1 = (np.load(tmp_path / f"default{r}.npz") for r in range(WORLD))
     np.testing.assert_array_equal(r0["labels"], r1["labels"])
     np.testing.assert_array_equal(r0["teachers"], r1["teachers"])  # one matching, broadcast

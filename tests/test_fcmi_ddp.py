@@ -7,7 +7,6 @@ second fit.
 """
 
 import os
-import socket
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from sklearn.datasets import load_digits
 from fairclust import distributed
 from fairclust.methods.fcmi import FCMI
 from fairclust.methods.fcmi_losses import fcmi_objective
+from ddp_helpers import free_port, join
 
 WORLD = 2
 FIT = dict(n_clusters=10, epochs=4, warmup_epochs=2, batch_size=64, random_state=0, device="cpu")
@@ -30,17 +30,8 @@ def _data():
     return np.concatenate([x, 1.0 - x]).astype(np.float32), np.repeat([0, 1], 200)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, port: int, cache: str, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
-                      WORLD_SIZE=str(WORLD))
-    torch.set_num_threads(1)
-    ctx = distributed.context("cpu")
+    join(rank, port, WORLD)
     gen = torch.Generator().manual_seed(3)
     H = torch.nn.functional.normalize(torch.randn(16, 6, generator=gen, dtype=torch.float64), dim=1)
     C = torch.nn.functional.normalize(torch.randn(4, 6, generator=gen, dtype=torch.float64), dim=1)
@@ -61,7 +52,7 @@ def _worker(rank: int, port: int, cache: str, out: str) -> None:
 
 @pytest.mark.slow
 def test_two_gloo_processes(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path / "cache"), str(tmp_path)), nprocs=WORLD, join=True)
+    mp.spawn(_worker, args=(free_port(), str(tmp_path / "cache"), str(tmp_path)), nprocs=WORLD, join=True)
     r0, r1 = (np.load(tmp_path / f"rank{r}.npz") for r in range(WORLD))
     assert bool(r0["grad_ok"]) and bool(r1["grad_ok"])
     np.testing.assert_array_equal(r0["labels"], r1["labels"])
