@@ -144,3 +144,22 @@ def test_canonical_frame_is_a_frame_not_a_filter():
     feats = rng.random((5, 7)).astype(np.float32)
     assert canonical_frame(feats) is not None and np.array_equal(canonical_frame(feats), feats)  # vectors pass
     assert canonical_frame(np.zeros((2, 1, 8, 8), np.float32)).shape == (2, 1, 16, 16)  # blank: no crash
+
+
+def test_matching_reports_its_confidence_and_warns_near_chance():
+    import warnings
+
+    from fairclust.align import canonical_frame
+    from fairclust.errors import FairclustWarning
+
+    X, y, g, P = _framed_digits(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FairclustWarning)  # clear evidence: no warning
+        _, records = align_teachers(canonical_frame(X), P, g, kind="features", seed=0)
+    conf = records[1]["confidence"]
+    assert conf["clear_pairs"] == 10 and conf["min_margin"] > 0 and conf["z"] > 2, conf
+    rng = np.random.default_rng(0)
+    noise = rng.dirichlet(np.ones(10), size=len(g)).astype(np.float32)  # teachers that know nothing
+    with pytest.warns(FairclustWarning, match="matched to the reference group's on weak evidence"):
+        _, records = align_teachers(canonical_frame(X), noise, g, kind="features", seed=0)
+    assert records[1]["confidence"]["z"] < 2

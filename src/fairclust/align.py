@@ -24,10 +24,12 @@ centroids only (a linear assignment).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment, quadratic_assignment
 
-from .errors import FairclustError
+from .errors import FairclustError, FairclustWarning
 
 KINDS = ("fused", "structure", "features")
 
@@ -169,7 +171,39 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     scored = [(perm, sign, *score(perm, sign)) for perm, sign in candidates]
     weight = {"fused": (1, 1), "structure": (1, 0), "features": (0, 1)}[kind]
     perm, sign, s, f = max(scored, key=lambda c: weight[0] * c[2] + weight[1] * c[3])
-    return np.asarray(perm), {"kind": kind, "structure": s, "features": f, "sign": sign, "k": k}
+    info = {"kind": kind, "structure": s, "features": f, "sign": sign, "k": k}
+    if kind != "structure":  # the feature similarities are (part of) the evidence: how clearly do they decide?
+        info["confidence"] = confidence(sign * F_ref @ F_g.T, np.asarray(perm), seed)
+    return np.asarray(perm), info
+
+
+def confidence(M: np.ndarray, perm: np.ndarray, seed: int, n_null: int = 200) -> dict:
+    """How clearly the similarities ``M`` (reference cluster x group cluster) support ``perm``.
+
+    ``clear_pairs``: pairs whose similarity beats every rival in their row and column
+    (``min_margin``: the smallest such lead; negative when some pair is contested); ``z``: the
+    chosen matching's total similarity against the best matchings of structureless evidence
+    (each group cluster's similarities shuffled across the reference's clusters, then matched
+    optimally), in standard deviations of those: near 0 or below means no better than chance.
+    """
+    k = len(perm)
+    chosen = M[np.arange(k), perm]
+    rivals = np.full(k, -np.inf)
+    for i in range(k):
+        row = np.delete(M[i], perm[i])
+        col = np.delete(M[:, perm[i]], i)
+        rivals[i] = max(row.max(initial=-np.inf), col.max(initial=-np.inf))
+    margins = chosen - rivals
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_null)
+    for r in range(n_null):
+        shuffled = np.take_along_axis(M, rng.permuted(np.tile(np.arange(k)[:, None], (1, k)), axis=0), axis=0)
+        null[r] = shuffled[linear_sum_assignment(shuffled, maximize=True)].sum()
+    z = float((chosen.sum() - null.mean()) / max(null.std(), 1e-12))
+    return {"clear_pairs": int((margins > 0).sum()), "min_margin": float(margins.min()), "z": z}
+
+
+NEAR_CHANCE_Z = 2.0  # below this many sd over optimised matchings of shuffled evidence, a matching is a guess
 
 
 def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kind: str = "fused",
@@ -192,5 +226,11 @@ def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kin
         m = group_codes == g
         perm, info = match(X[m_ref], P[m_ref], X[m], P[m], kind=kind, seed=seed + g)
         out[m] = P[m][:, perm]
+        conf = info.get("confidence")
+        if conf and (conf["z"] < NEAR_CHANCE_Z or conf["clear_pairs"] < (P.shape[1] + 1) // 2):
+            warnings.warn(f"group {g}: the teachers' clusters were matched to the reference group's on weak evidence "
+                          f"({conf['clear_pairs']} of {P.shape[1]} pairs clear, {conf['z']:.1f} sd over random "
+                          "matchings); some clusters may be paired wrongly: look at teacher_matching.png",
+                          FairclustWarning, stacklevel=2)
         records.append({"group": g, "reference": False, "perm": perm.tolist(), **info})
     return out, records

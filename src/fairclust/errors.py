@@ -16,5 +16,9 @@ class FairclustTypeError(FairclustError, TypeError):
     """Input of the wrong type (e.g. a non-numeric array)."""
 
 
+class FairclustWarning(UserWarning):
+    """A result that may be wrong without the input being bad (e.g. a near-chance matching)."""
+
+
 class DataFileError(FairclustError):
     """A data file is missing, truncated or malformed."""
