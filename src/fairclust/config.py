@@ -92,6 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("teacher", str, "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
       "(umap), auto (per group the better separated of the two) or dec (the paper's VAE + DEC)", "pretrain",
       {"default": "auto"}, choices=("auto", "vae-umap", "umap", "dec")),
+    S("teacher_max_samples", int, 20000, "UMAP + GMM teachers are fitted on at most this many samples per group "
+      "(seeded), the rest placed out of sample (UMAP.transform)", "pretrain", minimum=0, positive=True, public=False),
     S("teacher_epochs", int, 10, "epochs of each group's teacher VAE", "pretrain", {"paper": 50}, minimum=0,
       only_if=("teacher", "dec")),
     S("dec_iters", int, 500, "DEC iterations of each group's teacher (and of the DEC baseline)", "pretrain",

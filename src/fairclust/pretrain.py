@@ -204,13 +204,15 @@ class Pretrainer:
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed, **UMAP_GMM) for name in inputs}
+                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed,
+                                                 max_samples=self.s.teacher_max_samples, **UMAP_GMM) for name in inputs}
                 best = max(inputs, key=lambda name: scored[name][1])  # ties: the input itself
                 P[members] = scored[best][0]
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": s for n, (_, s) in scored.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
         parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": dict(UMAP_GMM), "select": "silhouette",
+                 "max_samples": self.s.teacher_max_samples,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)
         self.teacher_choice = json.loads(out["choice"])

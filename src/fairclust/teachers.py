@@ -46,20 +46,31 @@ def umap_gmm(X: np.ndarray, n_clusters: int, seed: int, **settings) -> np.ndarra
 
 def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = UMAP_GMM["n_neighbors"],
                     pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
-                    score_sample: int = UMAP_GMM["score_sample"]) -> tuple[np.ndarray, float]:
+                    score_sample: int = UMAP_GMM["score_sample"], max_samples: int | None = None
+                    ) -> tuple[np.ndarray, float]:
     """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (on at most
     ``score_sample`` samples drawn with ``seed``; -1 when the silhouette is undefined: a single
-    cluster, or as many clusters as samples)."""
+    cluster, or as many clusters as samples).
+
+    ``max_samples``: PCA, UMAP and the mixture are fitted on at most this many samples (drawn
+    with ``seed``) and the others are placed out of sample (``UMAP.transform``, then the
+    mixture's posterior), so that a large group costs a fit of fixed size plus a transform.
+    """
     from sklearn.decomposition import PCA
     from sklearn.metrics import silhouette_score
     from sklearn.mixture import GaussianMixture
 
     Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
-    n = Z.shape[0]
+    n_all = Z.shape[0]
+    fit = np.arange(n_all)
+    if max_samples is not None and n_all > max_samples:
+        fit = np.sort(np.random.default_rng(seed).choice(n_all, max_samples, replace=False))
+    n = len(fit)
     if Z.shape[1] > pca_dim and n > pca_dim:
-        Z = PCA(pca_dim, random_state=seed).fit_transform(Z)
+        pca = PCA(pca_dim, random_state=seed)
+        Z = pca.fit_transform(Z) if n == n_all else pca.fit(Z[fit]).transform(Z).astype(np.float32)
     if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
-        return np.ones((n, 1), dtype=np.float32), -1.0
+        return np.ones((n_all, 1), dtype=np.float32), -1.0
     dim = max(2, min(n_clusters, n - 2))
     import torch
 
@@ -72,15 +83,22 @@ def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: i
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-                E = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0, random_state=seed,
-                                 n_jobs=1, init="spectral" if n > dim + 1 else "random").fit_transform(Z)
+                reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
+                                       random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
+                if n == n_all:
+                    E = reducer.fit_transform(Z)
+                else:  # the rest out of sample
+                    E = np.empty((n_all, dim), dtype=np.float32)
+                    E[fit] = reducer.fit_transform(Z[fit])
+                    rest = np.setdiff1d(np.arange(n_all), fit)
+                    E[rest] = reducer.transform(Z[rest])
         finally:
             torch.set_num_threads(threads)
     gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
-                          random_state=seed).fit(E)
+                          random_state=seed).fit(E[fit])
     P = gmm.predict_proba(E).astype(np.float32)
     labels = P.argmax(1)
-    sub = np.random.default_rng(seed).permutation(n)[:score_sample]
+    sub = np.random.default_rng(seed).permutation(n_all)[:score_sample]
     # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
     defined = 1 < len(np.unique(labels[sub])) < len(sub)
     score = float(silhouette_score(E[sub], labels[sub])) if defined else -1.0
