@@ -103,3 +103,12 @@ def test_mnist_usps_mini_is_mnist5k_plus_the_real_usps_test_set():
     np.testing.assert_array_equal(ds.y, np.concatenate([mnist_y, usps_y]))
     assert np.bincount(ds.y[5000:]).tolist() == TEST_COUNTS
     assert metrics.balance_max(ds.sensitive) == pytest.approx(2007 / 5000)
+
+
+def test_three_sources_mini_is_mnist_usps_and_digits():
+    ds = load_dataset("three-sources-mini")
+    assert ds.X.shape == (5000 + 2007 + 1797, 1, 32, 32) and ds.group_names == ["mnist", "usps", "sklearn-digits"]
+    assert np.bincount(ds.sensitive).tolist() == [5000, 2007, 1797]
+    usps = load_dataset("mnist-usps-mini")
+    np.testing.assert_array_equal(ds.X[:7007], usps.X)  # the same MNIST and USPS images, then the digits
+    assert sorted(np.unique(ds.y[ds.sensitive == 2]).tolist()) == list(range(10))

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import DataFileError
-from .images import pad_to, reversed_pair, source_pair, upsample  # noqa: F401  (also imported from here)
+from .images import pad_to, reversed_pair, source_pair, sources, upsample  # noqa: F401  (also imported from here)
 from .registry import Dataset, register
 
 
@@ -75,6 +75,13 @@ def mnist_digits(**_) -> Dataset:
 def mnist_usps_mini(**_) -> Dataset:
     return source_pair("mnist-usps-mini", mnist5k(), usps_test(), ["mnist", "usps"],
                        "MNIST 5k padded to 32x32 + the real USPS test set upsampled 16->32, a small MNIST-USPS")
+
+
+@register("three-sources-mini", "MNIST 5,000 + USPS test 2,007 + scikit-learn digits 1,797; group = source (M = 3)",
+          embedded=True)
+def three_sources_mini(**_) -> Dataset:
+    return sources("three-sources-mini", [mnist5k(), usps_test(), sklearn_digits()], ["mnist", "usps", "sklearn-digits"],
+                   "three sources of handwritten digits at 32x32: three unlike groups at once")
 
 
 USPS_TEST_FILE = "usps_zip.test.gz"

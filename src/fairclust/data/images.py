@@ -39,11 +39,17 @@ def reversed_pair(name: str, X: np.ndarray, y: np.ndarray, description: str) -> 
 def source_pair(name: str, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
                 group_names: list[str], description: str) -> Dataset:
     """Two sources of digits, ``(X, y)`` each, concatenated; group = source (0 = ``a``)."""
+    return sources(name, [a, b], group_names, description)
+
+
+def sources(name: str, parts: list[tuple[np.ndarray, np.ndarray]], group_names: list[str],
+            description: str) -> Dataset:
+    """Any number of sources of digits, ``(X, y)`` each, concatenated; group = the source's position."""
     return Dataset(
         name=name,
-        X=np.concatenate([a[0], b[0]]).astype(np.float32),
-        sensitive=np.repeat(np.array([0, 1]), [len(a[0]), len(b[0])]),
-        y=np.concatenate([a[1], b[1]]),
+        X=np.concatenate([p[0] for p in parts]).astype(np.float32),
+        sensitive=np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts]),
+        y=np.concatenate([p[1] for p in parts]),
         group_names=group_names,
         sensitive_attribute="source of digit",
         kind="digital",
