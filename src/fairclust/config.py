@@ -149,7 +149,6 @@ SETTINGS: tuple[Setting, ...] = (
 del S
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
-PRETRAIN_FIELDS: tuple[str, ...] = tuple(s.name for s in SETTINGS if s.stage == "pretrain")
 
 
 def _config_class(settings: Iterable[Setting]) -> type:
@@ -316,11 +315,6 @@ def recipe_table(settings: tuple[Setting, ...] = SETTINGS) -> str:
         lines.append(f"| `{s.name}` | {flag} | " + " | ".join(_shown(s.value_in(r)) for r in RECIPE_NAMES) +
                      f" | {s.help} |")
     return "\n".join(lines)
-
-
-def recipe_params(recipe: str = "default", **overrides: Any) -> dict:
-    """The values a DFC fit with this recipe and these overrides will use (before it has run)."""
-    return resolve(recipe, **overrides).to_dict()
 
 
 def init_params(settings: Iterable[Setting], run_params: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:

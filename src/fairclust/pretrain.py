@@ -47,7 +47,8 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int,
     enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
     dec = make_decoder(shape, s.latent_dim + (n_groups if condition else 0)).to(device)
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
-    onehot = torch.eye(n_groups, device=device)[torch.from_numpy(np.asarray(group_codes, dtype=np.int64)).to(device)]
+    if condition:
+        onehot = torch.eye(n_groups, device=device)[torch.from_numpy(np.asarray(group_codes, dtype=np.int64)).to(device)]
     per_group = min(s.pretrain_batch_size, max(2, X.shape[0] // n_groups))
     sampler = BalancedSampler(group_codes, per_group, seed)
     iters = max(1, math.ceil(epochs * X.shape[0] / (per_group * n_groups)))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import runner
-from ..config import BY_NAME, RECIPE_NAMES, SETTINGS
+from ..config import RECIPE_NAMES, SETTINGS
 from ..errors import FairclustError
 from ..paper_settings import paper_overrides
 from ..utils import check_seed
@@ -167,12 +167,6 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
     if args.recipe == "paper" and dataset is not None:
         opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})
     return opts
-
-
-def explicit_settings(args: argparse.Namespace) -> dict:
-    """The settings given on the command line (flag -> value), for messages."""
-    return {BY_NAME[s.name].cli_flag: getattr(args, s.name) for s in SETTINGS
-            if s.public and getattr(args, s.name, None) is not None}
 
 
 # ----------------------------------------------------------------------------- experiments

@@ -49,20 +49,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
 
     from .. import distributed, runner
-    from ..config import resolve
     from ..methods import make_method
 
     options = method_options(args, args.dataset)
-    make_method(args.method, args.n_clusters or 2, args.seed, strict=True, **options)  # refuse before loading data
-    if args.method == "dfc":
-        cfg = resolve(**{k: v for k, v in options.items() if k not in ("device", "cache_dir", "verbose",
-                                                                        "checkpoint_every")})
-        if args.show_config:
-            print(json.dumps(cfg.to_dict(), indent=2))
-            return 0
-    elif args.show_config:
-        print(json.dumps(make_method(args.method, args.n_clusters or 2, args.seed, **options).get_params(),
-                         indent=2, default=str))
+    # settings a method does not take, and (DFC) an incoherent combination, fail here, before the data loads
+    est = make_method(args.method, args.n_clusters or 2, args.seed, strict=True, **options)
+    shown = est.recipe_params() if hasattr(est, "recipe_params") else est.get_params()
+    if args.show_config:
+        print(json.dumps(shown, indent=2, default=str))
         return 0
 
     distributed.context(args.device)  # under torchrun: join the process group (rank 0 writes files)
