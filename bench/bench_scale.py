@@ -28,7 +28,7 @@ SIZES = {"fcc": 1_000_000, "scfc": 1_000_000, "spfc": 50_000, "falg": 20_000}
 DIM, K = 64, 10
 
 
-def make_points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_points(n: int, seed: int = 0, with_classes: bool = False) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     centers = rng.normal(0.0, 3.0, (K, DIM)).astype(np.float32)
     shift = rng.normal(0.0, 3.0, DIM).astype(np.float32)
@@ -38,7 +38,7 @@ def make_points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     for s in range(0, n, 100_000):  # in chunks: the generator's temporaries stay small
         e = min(n, s + 100_000)
         X[s:e] = centers[y[s:e]] + g[s:e, None] * shift + rng.standard_normal((e - s, DIM), dtype=np.float32)
-    return X, g
+    return (X, g, y) if with_classes else (X, g)
 
 
 def peak_mb() -> float:

@@ -82,6 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
       minimum=0, positive=True, methods=SHARED_ENCODER_METHODS + ("fcmi",)),
     S("pretrain_epochs", int, 10, "epochs of the shared VAE pretraining", "pretrain", {"paper": 50}, minimum=0,
       methods=SHARED_ENCODER_METHODS),
+    S("pretrain_max_samples", int, 0, "cap on the samples the shared VAE pretraining draws, all groups together "
+      "(0: none); on large data the epochs stop there (the baselines on the shared encoder take their recipe's)",
+      "pretrain", {"default": 200_000}, minimum=0),
     S("pretrain_batch_size", int, 128, "VAE pretraining samples per group per batch", "pretrain", {"paper": 256},
       minimum=0, positive=True, public=False),
     S("pretrain_lr", float, 1e-3, "VAE pretraining Adam learning rate", "pretrain", minimum=0, positive=True,
@@ -112,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
       recipes={"paper": 20000}, minimum=0, positive=True, flag="--iters", replaces=("epochs", 0.0)),
     S("epochs", float, 0.0, "DFC length in passes over the largest group (0: n_iters fixed iterations); FCMI: "
       "passes over all samples, warm-up included", recipes={"default": 15.0}, minimum=0, methods=("dfc", "fcmi")),
+    S("max_samples", int, 0, "cap on the samples DFC's loop draws, all groups together (0: none); with epochs, "
+      "on large data T stops there and the evaluations keep their number", recipes={"default": 300_000}, minimum=0),
     S("stop_tol", float, 0.0, "stop DFC when fewer than this fraction of labels changed since the last "
       "evaluation (DEC's rule; 0 never stops early)", recipes={"default": 0.01}, minimum=0,
       methods=("dfc", "fcmi")),
@@ -275,6 +280,7 @@ class Schedule:
     iters_per_epoch: int  # passes of the largest group
     epochs: float  # 0: a fixed n_iters
     stop_tol: float
+    capped: bool = False  # T set by max_samples instead of the epochs
 
     def lr_factor(self, t: int) -> float:
         """The paper's decay ``(1 + 10 t / T)^-0.75``."""
@@ -288,13 +294,22 @@ def make_schedule(cfg: Any, group_sizes: Iterable[int]) -> Schedule:
     """T, evaluation points and stopping rule of a fit on groups of ``group_sizes``.
 
     With ``cfg.epochs > 0``, T is that many passes over the largest group, evaluated once per
-    epoch; otherwise ``cfg.n_iters`` iterations evaluated every ``cfg.eval_every``.
+    epoch, unless that draws more than ``cfg.max_samples`` samples (all groups together): then
+    T stops at the cap and the run is evaluated as often as it has epochs (every T / epochs
+    iterations), so the stopping rule sees the same number of checks at any size.
+    Otherwise ``cfg.n_iters`` iterations evaluated every ``cfg.eval_every``.
     """
-    largest = int(max(group_sizes))
+    sizes = list(group_sizes)
+    largest = int(max(sizes))
     b = min(cfg.batch_size, largest)
     per_epoch = max(1, math.ceil(largest / b))
     if cfg.epochs > 0:
-        return Schedule(max(1, math.ceil(cfg.epochs * per_epoch)), per_epoch, b, per_epoch, cfg.epochs, cfg.stop_tol)
+        T = max(1, math.ceil(cfg.epochs * per_epoch))
+        T_cap = math.ceil(cfg.max_samples / (b * len(sizes))) if cfg.max_samples else T
+        if T_cap < T:
+            T = max(1, T_cap)
+            return Schedule(T, max(1, math.ceil(T / cfg.epochs)), b, per_epoch, cfg.epochs, cfg.stop_tol, True)
+        return Schedule(T, per_epoch, b, per_epoch, cfg.epochs, cfg.stop_tol)
     return Schedule(cfg.n_iters, cfg.eval_every, b, per_epoch, 0.0, cfg.stop_tol)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -38,3 +39,56 @@ def tune_allocator() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     _TUNED = mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, 2**30) == 1
     return _TUNED
+
+
+# ----------------------------------------------------------------------------- memory per stage
+def peak_rss_mb() -> float:
+    """The process's peak resident set since start or since the last :func:`reset_peak_rss`, MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``; elsewhere ``ru_maxrss`` (never reset).
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform.startswith("linux") else 2**20)
+
+
+def reset_peak_rss() -> bool:
+    """Restart the peak-RSS count at the current RSS (Linux >= 4.0: ``/proc/self/clear_refs``)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Stages:
+    """Wall seconds and peak resident memory (MiB) of named stages of one fit.
+
+    ``with stages.measure("teachers"):`` restarts the process's peak count, runs the stage,
+    then records its seconds (added up over repeats) and its own peak. Where the peak cannot
+    be restarted, a stage's peak is the process's peak so far (still an upper bound).
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def measure(self, name: str):
+        import time
+
+        reset_peak_rss()
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), peak_rss_mb())

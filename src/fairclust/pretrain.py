@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from .config import DFCConfig
 from .embedding import embed, kmeans, soft_assign
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
+from .perf import Stages
 from .sampling import BalancedSampler, sample_per_group
 from .utils import progress
 
@@ -32,9 +32,24 @@ def recon_kind(X: torch.Tensor | np.ndarray) -> str:
     return "mse"
 
 
+def vae_group_batch(n: int, n_groups: int, batch_size: int) -> int:
+    """Samples per group in one VAE batch (at most ``batch_size``, at least 2)."""
+    return min(batch_size, max(2, n // n_groups))
+
+
+def vae_iterations(n: int, batch: int, epochs: float, max_samples: int = 0) -> int:
+    """Iterations of ``epochs`` passes over ``n`` samples in batches of ``batch``, capped at
+    ``max_samples`` samples drawn (0: no cap): on large data the budget, not the data, sets the length."""
+    iters = max(1, math.ceil(epochs * n / batch))
+    return min(iters, max(1, math.ceil(max_samples / batch))) if max_samples > 0 else iters
+
+
 def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int, device: torch.device,
-              *, epochs: int, desc: str, verbose: bool, condition: bool = False) -> dict:
+              *, epochs: int, desc: str, verbose: bool, condition: bool = False, max_samples: int = 0) -> dict:
     """Train encoder + mirrored decoder as a VAE on group-balanced batches; return the encoder's state.
+
+    Length: ``epochs`` passes over ``X``, or fewer when that would draw more than
+    ``max_samples`` samples (all groups together; 0: no cap): :func:`vae_iterations`.
 
     ``condition``: the decoder also reads the sample's group (one-hot beside ``z``), so the
     latent need not encode what tells the groups apart (a source's style); the encoder, and
@@ -49,9 +64,9 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int,
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
     if condition:
         onehot = torch.eye(n_groups, device=device)[torch.from_numpy(np.asarray(group_codes, dtype=np.int64)).to(device)]
-    per_group = min(s.pretrain_batch_size, max(2, X.shape[0] // n_groups))
+    per_group = vae_group_batch(X.shape[0], n_groups, s.pretrain_batch_size)
     sampler = BalancedSampler(group_codes, per_group, seed)
-    iters = max(1, math.ceil(epochs * X.shape[0] / (per_group * n_groups)))
+    iters = vae_iterations(X.shape[0], per_group * n_groups, epochs, max_samples)
     kind = recon_kind(X)
     enc.train()
     dec.train()
@@ -120,7 +135,8 @@ class Pretrainer:
         self.verbose = verbose
         self.data_key = fingerprint(X, self.codes)
         self.shape = tuple(X.shape[1:])
-        self.timings: dict[str, float] = {}
+        self.stages = Stages()  # seconds and peak memory of every stage run or loaded
+        self.timings = self.stages.seconds
         self.loaded_from_cache: dict[str, bool] = {}
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
@@ -131,22 +147,27 @@ class Pretrainer:
 
     def _cached(self, stage: str, parts: dict, compute):
         key = self.cache.key(stage, data=self.data_key, seed=self.seed, **parts)
-        t0 = time.perf_counter()
-        hit = self.cache.get(stage, key)
-        self.loaded_from_cache[stage] = hit is not None
-        if hit is None:
-            hit = compute()
-            self.cache.put(stage, key, hit)
-        self.timings[stage] = time.perf_counter() - t0
+        with self.stages.measure(stage):
+            hit = self.cache.get(stage, key)
+            self.loaded_from_cache[stage] = hit is not None
+            if hit is None:
+                hit = compute()
+                self.cache.put(stage, key, hit)
         return hit, key
 
     def shared_encoder(self) -> tuple[torch.nn.Module, str]:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
         parts = self._settings("pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight")
+        cap = self.s.pretrain_max_samples
+        batch = vae_group_batch(self.X.shape[0], self.n_groups, self.s.pretrain_batch_size) * self.n_groups
+        if cap and vae_iterations(self.X.shape[0], batch, self.s.pretrain_epochs, cap) < \
+                vae_iterations(self.X.shape[0], batch, self.s.pretrain_epochs):
+            parts["pretrain_max_samples"] = cap  # in the key only where it shortens the run (older caches stay valid)
         state, key = self._cached(
             "shared_vae", parts,
             lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
-                                          epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose)},
+                                          epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose,
+                                          max_samples=cap)},
         )
         enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input)
         enc.load_state_dict(state["encoder"])
@@ -189,7 +210,7 @@ class Pretrainer:
         return out["P"].numpy()
 
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
-        from .teachers import UMAP_GMM, umap_gmm_scored
+        from .teachers import UMAP_GMM, UmapGmm
 
         kind = self.s.teacher
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "auto": ["umap", "vae-umap"]}[kind]
@@ -205,11 +226,12 @@ class Pretrainer:
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                scored = {name: umap_gmm_scored(spaces[name][members], n_clusters, self.seed,
-                                                 max_samples=self.s.teacher_max_samples, **UMAP_GMM) for name in inputs}
-                best = max(inputs, key=lambda name: scored[name][1])  # ties: the input itself
-                P[members] = scored[best][0]
-                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": s for n, (_, s) in scored.items()}})
+                # fitted (on the capped subsample) and scored first; only the chosen one places the rest
+                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed,
+                                        max_samples=self.s.teacher_max_samples, **UMAP_GMM) for name in inputs}
+                best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
+                P[members] = fitted[best].assign()
+                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
         parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": dict(UMAP_GMM), "select": "silhouette",

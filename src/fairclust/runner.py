@@ -15,6 +15,7 @@ from .data import Dataset
 from .errors import FairclustError
 from .files import atomic_save, write_json
 from .methods import make_method
+from .perf import Stages, peak_rss_mb
 
 RESULT_FILES = ("metrics.json", "labels.npy", "config.json")
 CHECKPOINT = "checkpoint.pt"  # the training loop's checkpoint inside --out (see fairclust.checkpoint)
@@ -60,14 +61,17 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         n_clusters = ds.n_classes
     run_opts = {} if out is None else {"checkpoint_path": str(Path(out) / CHECKPOINT), "resume": resume}
     est = make_method(method, n_clusters, seed, strict=strict, **options, **run_opts)
+    load_mb = peak_rss_mb()  # the data as loaded (and whatever ran before in this process)
     t0 = time.perf_counter()
     est.fit(ds.X, ds.y, sensitive_features=ds.sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
     seconds = time.perf_counter() - t0
+    fit_mb = peak_rss_mb()  # a method that does not measure its stages: its peak (with the load's)
     seed = getattr(est, "seed_", seed)  # the seed used: drawn by the estimator when ``seed`` is None
     labels = np.asarray(est.labels_, dtype=np.int64)
-    t1 = time.perf_counter()
-    rep = evaluate(ds, labels, n_clusters)
-    t_metrics = time.perf_counter() - t1
+    metering = Stages()
+    with metering.measure("metrics"):
+        rep = evaluate(ds, labels, n_clusters)
+    t_metrics = metering.seconds["metrics"]
     record: dict[str, Any] = {
         "dataset": ds.name,
         "method": method,
@@ -90,6 +94,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "seconds": seconds,
         "timings": getattr(est, "timings_", {}),
         "stage_seconds": stage_seconds(getattr(est, "timings_", {}), seconds, t_metrics),
+        "peak_rss_mb": stage_memory(getattr(est, "memory_", {}), load_mb, fit_mb, metering.peak_mb["metrics"]),
     }
     if getattr(est, "fair_labels_info_", None) is not None:  # DFC with the fair-labels extension
         record["fair_labels"] = est.fair_labels_info_
@@ -144,6 +149,25 @@ def stage_seconds(timings: dict, fit_seconds: float, metrics_seconds: float) -> 
     training = timings.get("dfc", fit_seconds - pretraining - teachers - final_labels)
     return {"pretraining": pretraining, "teachers": teachers, "training": max(training, 0.0),
             "evaluation": final_labels + metrics_seconds, "total": fit_seconds + metrics_seconds}
+
+
+def stage_memory(memory: dict, load_mb: float, fit_mb: float, metrics_mb: float) -> dict:
+    """Peak resident memory (MiB) per stage, grouped as :func:`stage_seconds` groups the seconds.
+
+    ``load``: the process's peak before the fit (the data loaded); ``run``: the largest of all.
+    A method that does not measure its stages (the baselines) has one ``training`` peak: its
+    whole fit's (which includes the load's).
+    """
+    pre = {k[len("pretrain_"):]: v for k, v in memory.items() if k.startswith("pretrain_")}
+    out = {"load": load_mb}
+    if memory:
+        teachers = [pre.pop(k) for k in list(pre) if k.startswith("teachers") or k == "matching"]
+        out.update(pretraining=max(pre.values(), default=0.0), teachers=max(teachers, default=0.0),
+                   training=memory.get("dfc", 0.0), evaluation=max(memory.get("evaluation", 0.0), metrics_mb))
+    else:
+        out.update(training=fit_mb, evaluation=metrics_mb)
+    out["run"] = max(max(out.values()), peak_rss_mb())
+    return out
 
 
 def fmt(v: Any, nd: int = 3) -> str:

@@ -21,6 +21,7 @@ measured end to end, the teachers bound what DFC reaches (docs/results.md). Two 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
@@ -44,62 +45,86 @@ def umap_gmm(X: np.ndarray, n_clusters: int, seed: int, **settings) -> np.ndarra
     return umap_gmm_scored(X, n_clusters, seed, **settings)[0]
 
 
-def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = UMAP_GMM["n_neighbors"],
-                    pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
-                    score_sample: int = UMAP_GMM["score_sample"], max_samples: int | None = None
-                    ) -> tuple[np.ndarray, float]:
-    """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (on at most
-    ``score_sample`` samples drawn with ``seed``; -1 when the silhouette is undefined: a single
-    cluster, or as many clusters as samples).
+def umap_gmm_scored(X: np.ndarray, n_clusters: int, seed: int, **settings) -> tuple[np.ndarray, float]:
+    """:func:`umap_gmm` and the silhouette of its partition in the UMAP embedding (:class:`UmapGmm`)."""
+    fitted = UmapGmm(X, n_clusters, seed, **settings)
+    return fitted.assign(), fitted.score
+
+
+class UmapGmm:
+    """One group's UMAP + GMM teacher, fitted; :meth:`assign` gives the soft assignment of all its samples.
 
     ``max_samples``: PCA, UMAP and the mixture are fitted on at most this many samples (drawn
-    with ``seed``) and the others are placed out of sample (``UMAP.transform``, then the
-    mixture's posterior), so that a large group costs a fit of fixed size plus a transform.
+    with ``seed``) and the others are placed out of sample by :meth:`assign` (``UMAP.transform``,
+    then the mixture's posterior), so a large group costs a fit of fixed size plus a transform,
+    and a choice between teachers (``score``) costs only the fits. ``score``: the silhouette of
+    the fitted samples' partition in the UMAP embedding (on at most ``score_sample`` of them,
+    drawn with ``seed``; -1 when undefined: a single cluster, or as many clusters as samples).
     """
-    from sklearn.decomposition import PCA
-    from sklearn.metrics import silhouette_score
-    from sklearn.mixture import GaussianMixture
 
-    Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
-    n_all = Z.shape[0]
-    fit = np.arange(n_all)
-    if max_samples is not None and n_all > max_samples:
-        fit = np.sort(np.random.default_rng(seed).choice(n_all, max_samples, replace=False))
-    n = len(fit)
-    if Z.shape[1] > pca_dim and n > pca_dim:
-        pca = PCA(pca_dim, random_state=seed)
-        Z = pca.fit_transform(Z) if n == n_all else pca.fit(Z[fit]).transform(Z).astype(np.float32)
-    if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
-        return np.ones((n_all, 1), dtype=np.float32), -1.0
-    dim = max(2, min(n_clusters, n - 2))
+    def __init__(self, X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = UMAP_GMM["n_neighbors"],
+                 pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
+                 score_sample: int = UMAP_GMM["score_sample"], max_samples: int | None = None):
+        from sklearn.decomposition import PCA
+        from sklearn.metrics import silhouette_score
+        from sklearn.mixture import GaussianMixture
+
+        Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
+        n_all = Z.shape[0]
+        fit = np.arange(n_all)
+        if max_samples is not None and n_all > max_samples:
+            fit = np.sort(np.random.default_rng(seed).choice(n_all, max_samples, replace=False))
+        n = len(fit)
+        if Z.shape[1] > pca_dim and n > pca_dim:
+            pca = PCA(pca_dim, random_state=seed)
+            Z = pca.fit_transform(Z) if n == n_all else pca.fit(Z[fit]).transform(Z).astype(np.float32)
+        self.Z, self.fit_idx, self.n_clusters, self.reducer = Z, fit, n_clusters, None
+        if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
+            self.score = -1.0
+            return
+        dim = max(2, min(n_clusters, n - 2))
+        if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
+            self.E_fit = Z[fit]
+        else:
+            with _torch_threads_kept(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
+                self.reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
+                                            random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
+                self.E_fit = self.reducer.fit_transform(Z[fit])
+        self.gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
+                                   random_state=seed).fit(self.E_fit)
+        labels = self.gmm.predict(self.E_fit)
+        sub = np.random.default_rng(seed).permutation(n)[:score_sample]
+        # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
+        defined = 1 < len(np.unique(labels[sub])) < len(sub)
+        self.score = float(silhouette_score(self.E_fit[sub], labels[sub])) if defined else -1.0
+
+    def assign(self) -> np.ndarray:
+        """Soft assignment ``N x K`` of every sample of the group (the rest placed out of sample)."""
+        n_all = self.Z.shape[0]
+        if self.n_clusters == 1:
+            return np.ones((n_all, 1), dtype=np.float32)
+        if len(self.fit_idx) == n_all:
+            E = self.E_fit
+        else:
+            E = np.empty((n_all, self.E_fit.shape[1]), dtype=np.float32)
+            E[self.fit_idx] = self.E_fit
+            rest = np.setdiff1d(np.arange(n_all), self.fit_idx)
+            with _torch_threads_kept(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                E[rest] = self.reducer.transform(self.Z[rest])
+        return self.gmm.predict_proba(E).astype(np.float32)
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """UMAP ends by restoring numba's thread count (the machine's core count, whatever
+    OMP_NUM_THREADS says), and numba's OpenMP layer shares torch's runtime: torch would then
+    train on every core. Put torch's count back."""
     import torch
 
-    # UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS
-    # says), and numba's OpenMP layer shares torch's runtime: torch would then train on every core
     threads = torch.get_num_threads()
-    if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
-        E = Z
-    else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-                reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
-                                       random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
-                if n == n_all:
-                    E = reducer.fit_transform(Z)
-                else:  # the rest out of sample
-                    E = np.empty((n_all, dim), dtype=np.float32)
-                    E[fit] = reducer.fit_transform(Z[fit])
-                    rest = np.setdiff1d(np.arange(n_all), fit)
-                    E[rest] = reducer.transform(Z[rest])
-        finally:
-            torch.set_num_threads(threads)
-    gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
-                          random_state=seed).fit(E[fit])
-    P = gmm.predict_proba(E).astype(np.float32)
-    labels = P.argmax(1)
-    sub = np.random.default_rng(seed).permutation(n_all)[:score_sample]
-    # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
-    defined = 1 < len(np.unique(labels[sub])) < len(sub)
-    score = float(silhouette_score(E[sub], labels[sub])) if defined else -1.0
-    return P, score
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -138,14 +138,14 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = None
             if cfg.align_groups:
-                t_align = time.perf_counter()
-                space = {"input": lambda: Xt.numpy(), "canonical": lambda: canonical_frame(Xt.numpy()),
-                         "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
-                P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
-                pre.timings["matching"] = time.perf_counter() - t_align
+                with pre.stages.measure("matching"):
+                    space = {"input": lambda: Xt.numpy(), "canonical": lambda: canonical_frame(Xt.numpy()),
+                             "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
+                    P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
             if cfg.init_centers == "teachers":
-                centers = pre.teacher_centers(encoder, P_np)
-            else:
+                with pre.stages.measure("centers"):
+                    centers = pre.teacher_centers(encoder, P_np)
+            else:  # a cached stage, measured as such
                 centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
         P = torch.from_numpy(P_np)
@@ -158,19 +158,22 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         ckpt = Checkpointer(self.checkpoint_path if distributed.is_main() else None,
                             every=self.checkpoint_every, resume=self.resume,
                             key=fingerprint(pre.data_key, cfg.to_dict(), self.n_clusters, seed))
-        history, q_all, t_dfc = train(trainer, Xt, P, codes, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
+        with pre.stages.measure("dfc"):
+            history, q_all, _ = train(trainer, Xt, P, codes, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
                                       y=y_arr, n_clusters=self.n_clusters, callbacks=callbacks, verbose=verbose)
-        t1 = time.perf_counter()
-        q_all = (q_all if q_all is not None else assign_all(trainer, Xt, device)).numpy()
+        with pre.stages.measure("evaluation"):
+            q_all = (q_all if q_all is not None else assign_all(trainer, Xt, device)).numpy()
+            self.config_ = cfg.to_dict()
+            self.labels_, self.fair_labels_info_ = self._label(q_all, codes)
 
         self.encoder_ = trainer.encoder.eval()
         self.critic_ = trainer.critic.eval()
         self.cluster_centers_ = trainer.centers.detach().cpu().numpy()
-        self.config_ = cfg.to_dict()
-        self.labels_, self.fair_labels_info_ = self._label(q_all, codes)
         self.history_ = history
-        self.timings_ = {**{f"pretrain_{k}": v for k, v in pre.timings.items()}, "dfc": t_dfc,
-                         "evaluation": time.perf_counter() - t1, "total": time.perf_counter() - t_start}
+        own = ("dfc", "evaluation")  # the rest are pretraining stages (their names keep the prefix)
+        self.timings_ = {(k if k in own else f"pretrain_{k}"): v for k, v in pre.stages.seconds.items()}
+        self.timings_["total"] = time.perf_counter() - t_start
+        self.memory_ = {(k if k in own else f"pretrain_{k}"): v for k, v in pre.stages.peak_mb.items()}
         self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
         return self
 
