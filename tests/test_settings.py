@@ -65,7 +65,7 @@ def _source_without_declarations() -> str:
 def test_no_setting_is_settable_that_nothing_reads():
     source = _source_without_declarations()
     for s in SETTINGS:
-        read = re.search(rf"(cfg|self\.s|\bs|self\.cfg|cfg_)\.{s.name}\b|config_\[\"{s.name}\"\]|"
+        read = re.search(rf"(cfg|self\.s|\bs|self\.cfg|cfg_)\.{s.name}\b|config_(\[|\.get\()\"{s.name}\"|"
                          rf"_settings\([^)]*\"{s.name}\"", source)
         assert read, f"setting {s.name} is declared but no code reads it from a config"
 

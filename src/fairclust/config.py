@@ -122,6 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
       methods=("dfc", "fcmi")),
     S("eval_every", int, 100, "iterations between evaluations with a fixed T (with epochs: once per epoch)",
       recipes={"paper": 1000}, minimum=0, positive=True, public=False),
+    S("eval_max_samples", int, 0, "the evaluations (stopping rule, history) read at most this many samples per "
+      "group, drawn once with the seed (0: all); the labels are always of every sample", recipes={"default": 20000},
+      minimum=0, public=False),
     S("lr", float, 1e-2, "Adam learning rate (DFC: decayed as (1 + 10 t/T)^-0.75)", minimum=0, positive=True,
       methods=("dfc", "fcmi")),
     S("weight_decay", float, 5e-4, "Adam weight decay", minimum=0, public=False),
@@ -150,6 +153,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("fair_labels", float, None, "labels_ = the assignment closest to q in which every cluster holds each "
       "group's share within a factor 1 - DELTA (off: the argmax of q)", "labels", {"default": 0.05},
       optional=True),
+    S("fair_labels_max_samples", int, 40000, "above this many samples the fair labels' LP is solved on a seeded "
+      "sample of this size and its dual prices, corrected on all samples, label every sample (0: always the whole LP)",
+      "labels", minimum=0, public=False),
 )
 del S
 

@@ -21,12 +21,54 @@ def _npz_problem(path: Path, exc: Exception) -> str:
     return f"corrupt data: {(str(exc).splitlines() or [type(exc).__name__])[0][:120]}"
 
 
+def mapped_member(path: Path, name: str) -> np.memmap | None:
+    """Array ``name`` of an uncompressed ``.npz`` (``numpy.savez``) mapped from the file, not read.
+
+    Copy-on-write (``mode="c"``): the array is writable but the file never changes, and only the
+    pages that are read (or written) take memory; larger-than-memory data then train from the
+    page cache. ``None`` when the member is compressed (``savez_compressed``), absent, or not a
+    plain numeric array (those are read as usual).
+    """
+    import struct
+
+    with zipfile.ZipFile(path) as zf:
+        try:
+            info = zf.getinfo(f"{name}.npy")
+        except KeyError:
+            return None
+        if info.compress_type != zipfile.ZIP_STORED:
+            return None
+        with open(path, "rb") as fh:
+            fh.seek(info.header_offset)
+            local = fh.read(30)  # the local file header: its name and extra field lengths are its own
+            if local[:4] != b"PK\x03\x04":
+                return None
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            start = info.header_offset + 30 + name_len + extra_len
+            fh.seek(start)
+            version = np.lib.format.read_magic(fh)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                return None
+            shape, fortran, dtype = read_header(fh)
+            offset = fh.tell()
+    if fortran or dtype.hasobject or dtype.kind not in "biuf" or not shape or not shape[0]:
+        return None
+    return np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=shape)
+
+
 def load_npz(path: Path) -> Dataset:
+    """``X``, ``sensitive`` and ``y`` of an ``.npz``; an uncompressed float32 ``X`` is memory-mapped
+    (:func:`mapped_member`), anything else read, converted to float32 and scaled once, in place."""
     if not path.is_file():
         raise DataFileError(f"data file {str(path)!r} does not exist; pass an existing .npz with arrays X and sensitive")
     try:
+        X_mapped = mapped_member(path, "X")
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
+            arrays = {k: f[k] for k in f.files if not (k == "X" and X_mapped is not None and X_mapped.dtype == np.float32)}
+        if "X" not in arrays and X_mapped is not None:
+            arrays["X"] = X_mapped
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise DataFileError(
             f"{str(path)!r} is not a readable .npz file ({_npz_problem(path, exc)}); write it with "
@@ -38,15 +80,20 @@ def load_npz(path: Path) -> Dataset:
             f"{str(path)!r} lacks array(s) {', '.join(missing)}; it holds {sorted(arrays)}, expected X, sensitive"
             " and optionally y"
         )
-    X = arrays["X"]
+    X = arrays.pop("X")
     if X.dtype.kind not in "biuf":
         raise DataFileError(f"{str(path)!r}: X has non-numeric dtype {X.dtype}; store numbers")
-    X = X.astype(np.float32)
+    X = X.astype(np.float32, copy=False)  # a float32 X (mapped or read) stays the one copy
     if X.ndim == 3:
         X = X[:, None]
     kind = "image" if X.ndim == 4 else "features"
-    if kind == "image" and X.size and X.max() > 1.0 and X.min() >= 0.0 and X.max() <= 255.0:
-        X = X / 255.0  # 8-bit images
+    if kind == "image" and X.size:
+        lo, hi = float(X.min()), float(X.max())
+        if hi > 1.0 and lo >= 0.0 and hi <= 255.0:  # 8-bit images
+            if isinstance(X, np.memmap):
+                X = X / np.float32(255.0)  # a scaled copy (in memory)
+            else:
+                np.divide(X, np.float32(255.0), out=X)
     sens = arrays["sensitive"].reshape(-1)
     y = arrays.get("y")
     if y is not None:

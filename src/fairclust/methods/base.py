@@ -54,7 +54,8 @@ def check_X(X: Any, *, name: str = "X", min_samples: int = 2) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 0:
         raise FairclustError(f"{name} has 0 features; pass at least one feature per sample")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
+    step = 65536  # in chunks: no second full-size (boolean) array on large data
+    if not all(np.isfinite(arr[s:s + step]).all() for s in range(0, arr.shape[0], step)):
         bad = int((~np.isfinite(arr)).reshape(arr.shape[0], -1).any(axis=1).sum())
         raise FairclustError(f"{name} contains NaN or inf in {bad} sample(s); remove or impute them first")
     return arr

@@ -182,7 +182,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         delta = self.config_["fair_labels"]
         if codes is None or delta is None:
             return q.argmax(1), None
-        return fair_labels(q, codes, delta)
+        return fair_labels(q, codes, delta, max_samples=self.config_.get("fair_labels_max_samples", 0),
+                           seed=getattr(self, "seed_", 0))
 
     def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any = None, **kwargs: Any) -> np.ndarray:
         """Fit and return ``labels_`` (the fair labels with the default recipe); groups are required."""
