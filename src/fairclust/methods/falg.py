@@ -16,6 +16,7 @@ the number of split points (``fractional_points_``), an additive bound in points
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from scipy.optimize import linprog
 from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import kmeans
-from ..errors import FairclustError
+from ..errors import FairclustError, FairclustWarning
 from ..validation import check_delta
 from ._features import FeatureClusterMixin, sq_distances, store_params
 from .base import check_sensitive
@@ -167,6 +168,9 @@ def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 
     onehot[np.arange(n), labels] = 1.0
     info.update(changed=int((labels != q.argmax(1)).sum()), fractional_points=int(((x > 1e-9).sum(1) > 1).sum()),
                 violation=constraint_violation(onehot, codes, alpha, beta))
+    if "price_rounds" in info and info["violation"] > 1.0:
+        warnings.warn(f"the fair labels miss a share bound by {info['violation']:.0f} points after "
+                      f"{info['price_rounds']} price corrections; pass a larger delta", FairclustWarning, stacklevel=2)
     return labels, info
 
 
