@@ -156,6 +156,22 @@ def test_recipes_and_registration():
     assert resolve("default", epochs=30, warmup_epochs=0).warmup_epochs == 0
 
 
+def test_own_flags_reach_fcmi_only():
+    from fairclust.cli import build_parser
+    from fairclust.cli.args import method_options
+
+    def estimator(method, *flags):
+        args = build_parser().parse_args(["run", "--dataset", "digits-reverse", "--method", method, *flags])
+        return make_method(method, 10, 0, strict=True, **method_options(args))
+
+    est = estimator("fcmi", "--fcmi-alpha", "0.1", "--fcmi-beta", "0", "--warmup-epochs", "3", "--tau-onehot", "0.5")
+    s = est._settings()
+    assert (s.alpha, s.beta, s.warmup_epochs, s.tau_onehot, s.tau_balance) == (0.1, 0.0, 3, 0.5, 0.1)
+    assert estimator("fcmi")._settings() == RECIPES["default"]  # unset flags: the recipe's values
+    with pytest.raises(FairclustError, match="does not take beta .*--fcmi-beta.*fcmi"):
+        estimator("dfc", "--fcmi-beta", "0")
+
+
 @pytest.mark.parametrize("kwargs,fragment", [
     (dict(recipe="faithful"), "unknown FCMI recipe"),
     (dict(epochs=0), "epochs must be positive"),

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from .. import runner
 from ..config import RECIPE_NAMES, SETTINGS
 from ..errors import FairclustError
+from ..methods import METHOD_SETTINGS
 from ..paper_settings import paper_overrides
 from ..utils import check_seed
 from ..validation import check_delta
@@ -114,10 +115,11 @@ def _setting_type(s):
     return s.kind
 
 
-def add_setting_flags(p: argparse.ArgumentParser, settings: tuple = SETTINGS) -> None:
+def add_setting_flags(p: argparse.ArgumentParser, settings: tuple = SETTINGS,
+                      title: str = "DFC settings (default: the recipe's; see `fairclust run --show-config`)") -> None:
     """One flag per public setting of :data:`fairclust.config.SETTINGS` (``None``: the recipe's value);
     booleans and optional settings also get ``--no-NAME``."""
-    g = p.add_argument_group("DFC settings (default: the recipe's; see `fairclust run --show-config`)")
+    g = p.add_argument_group(title)
     for s in settings:
         if not s.public:
             continue
@@ -148,6 +150,7 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_setting_flags(p)
+    add_setting_flags(p, tuple(METHOD_SETTINGS.values()), "settings of one method (default: its recipe's)")
 
 
 def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict:
@@ -162,7 +165,7 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
         "cache_dir": False if args.no_cache else args.cache_dir,
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
-        **{s.name: getattr(args, s.name) for s in SETTINGS if s.public},
+        **{s.name: getattr(args, s.name) for s in (*SETTINGS, *METHOD_SETTINGS.values()) if s.public},
     }
     if args.recipe == "paper" and dataset is not None:
         opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})

@@ -18,7 +18,7 @@ from .dec import DECAE
 from .dfc import DeepFairClustering
 from .falg import FairAssignment
 from .fcc import VariationalFairClustering
-from .fcmi import FCMI
+from .fcmi import FCMI, FCMI_SETTINGS
 from .kmeans import KMeansAE
 from .scfc import ScalableFairletClustering
 from .spfc import FairSpectralClustering
@@ -35,6 +35,10 @@ METHODS: dict[str, type] = {
     "spfc": FairSpectralClustering,
     "fcmi": FCMI,
 }
+
+
+# settings of one method alone, declared beside it (their CLI flags: fairclust.cli.args)
+METHOD_SETTINGS = {s.name: s for s in FCMI_SETTINGS}
 
 
 def make_method(name: str, n_clusters: int, random_state: int, *, strict: bool = False, **options: Any):
@@ -54,7 +58,7 @@ def make_method(name: str, n_clusters: int, random_state: int, *, strict: bool =
     for key, value in options.items():
         if value is None:
             continue
-        setting = BY_NAME.get(key)
+        setting = BY_NAME.get(key) or METHOD_SETTINGS.get(key)
         if setting is None:
             if key in accepted:
                 kwargs[key] = value

@@ -51,6 +51,7 @@ from torch.nn import functional as F
 
 from .. import distributed, metrics
 from ..cache import StageCache, fingerprint
+from ..config import Setting
 from ..embedding import batched_map, kmeans
 from ..errors import FairclustError
 from ..nn import make_decoder, make_encoder
@@ -101,6 +102,18 @@ RECIPES: dict[str, FCMISettings] = {
     "paper": FCMISettings(),
     "default": FCMISettings(batch_size=128, epochs=50, warmup_epochs=10, stop_tol=0.01),
 }
+
+# FCMI's own command-line flags, declared like DFC's (fairclust.config.Setting), values from RECIPES;
+# the settings it shares with DFC (batch_size, epochs, lr, stop_tol, latent_dim) are in config.SETTINGS
+_FLAGS = (("alpha", "--fcmi-alpha", "FCMI: weight of -H(C) + H(C | X), from max I(X; C | G)"),
+          ("beta", "--fcmi-beta", "FCMI: weight of I(G; C), the fairness term (0 drops it)"),
+          ("warmup_epochs", "--warmup-epochs", "FCMI: reconstruction-only epochs first, counted in --epochs"),
+          ("tau_balance", "--tau-balance", "FCMI: softmax temperature of the assignment in H(C) and I(G; C)"),
+          ("tau_onehot", "--tau-onehot", "FCMI: softmax temperature of the assignment in H(C | X)"))
+FCMI_SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(name, type(getattr(RECIPES["paper"], name)), getattr(RECIPES["paper"], name), text,
+            recipes={"default": getattr(RECIPES["default"], name)}, minimum=0, flag=flag, methods=("fcmi",))
+    for name, flag, text in _FLAGS)
 
 # estimator arguments that override a recipe's field of the same name
 OVERRIDES = ("batch_size", "epochs", "warmup_epochs", "lr", "alpha", "beta", "tau_balance", "tau_onehot",
@@ -246,7 +259,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
     n_clusters : int, default=10
     recipe : {"default", "paper"}, default="default"
         ``paper``: the authors' settings (batch 512, 300 epochs with 20 of warm-up).
-        ``default``: the same method sized for a CPU (batch 256, at most 60 epochs with
+        ``default``: the same method sized for a CPU (batch 128, at most 50 epochs with
         10 of warm-up, stopped when fewer than 1% of the labels change in an epoch).
     alpha, beta : float, default=None
         Weights of ``-H(C) + H(C | X)`` (from ``max I(X; C | G)``) and of ``I(G; C)``
