@@ -40,6 +40,8 @@ class ConvEncoder(nn.Module):
     Linear -> 512 -> BatchNorm1d -> ReLU; two heads ``mu`` and ``logvar`` of size
     ``latent_dim``. The flatten size is inferred from ``in_shape``.
 
+    ``norm=False``: no BatchNorm, biases instead (FCMI's plain network; see :func:`make_encoder`).
+
     ``center_input``: subtract each image's own mean first. An image and its inverted copy
     ``1 - x`` then enter as ``+x'`` and ``-x'``, which the symmetric weight initialisation and
     zero padding treat alike (without it, the padding draws a frame around inverted images
@@ -47,17 +49,17 @@ class ConvEncoder(nn.Module):
     """
 
     def __init__(self, in_shape: Sequence[int] = (1, 32, 32), latent_dim: int = 64, hidden: int = 512,
-                 center_input: bool = False):
+                 center_input: bool = False, norm: bool = True):
         super().__init__()
         self.center_input = bool(center_input)
         c, h, w = (int(v) for v in in_shape)
         layers: list[nn.Module] = []
         for out_c, stride in CONV_LAYERS:
-            layers += [nn.Conv2d(c, out_c, 3, stride, 1, bias=False), nn.BatchNorm2d(out_c), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(c, out_c, 3, stride, 1, bias=not norm), *_norm(out_c, norm, 2), nn.ReLU(inplace=True)]
             c, h, w = out_c, _conv_out(h, stride), _conv_out(w, stride)
         self.features = nn.Sequential(*layers)
         self.feature_shape = (c, h, w)
-        self.fc = nn.Sequential(nn.Linear(c * h * w, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(nn.Linear(c * h * w, hidden), *_norm(hidden, norm), nn.ReLU(inplace=True))
         self.mu = nn.Linear(hidden, latent_dim)
         self.logvar = nn.Linear(hidden, latent_dim)
 
@@ -71,7 +73,8 @@ class ConvEncoder(nn.Module):
 class ConvDecoder(nn.Module):
     """Mirror of :class:`ConvEncoder` with transposed convolutions; outputs logits."""
 
-    def __init__(self, out_shape: Sequence[int] = (1, 32, 32), latent_dim: int = 64, hidden: int = 512):
+    def __init__(self, out_shape: Sequence[int] = (1, 32, 32), latent_dim: int = 64, hidden: int = 512,
+                 norm: bool = True):
         super().__init__()
         c, h, w = (int(v) for v in out_shape)
         # walk the encoder's shapes forward, then build the mirror backwards
@@ -82,8 +85,8 @@ class ConvDecoder(nn.Module):
         fc, fh, fw = shapes[-1]
         self.feature_shape = (fc, fh, fw)
         self.fc = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
-            nn.Linear(hidden, fc * fh * fw), nn.BatchNorm1d(fc * fh * fw), nn.ReLU(inplace=True),
+            nn.Linear(latent_dim, hidden), *_norm(hidden, norm), nn.ReLU(inplace=True),
+            nn.Linear(hidden, fc * fh * fw), *_norm(fc * fh * fw, norm), nn.ReLU(inplace=True),
         )
         layers: list[nn.Module] = []
         for i in range(len(CONV_LAYERS), 0, -1):
@@ -93,9 +96,10 @@ class ConvDecoder(nn.Module):
             pad_h = out_h - ((in_h - 1) * stride - 2 + 3)
             pad_w = out_w - ((in_w - 1) * stride - 2 + 3)
             last = i == 1
-            layers.append(nn.ConvTranspose2d(in_c, out_c, 3, stride, 1, output_padding=(pad_h, pad_w), bias=last))
+            layers.append(nn.ConvTranspose2d(in_c, out_c, 3, stride, 1, output_padding=(pad_h, pad_w),
+                                             bias=last or not norm))
             if not last:
-                layers += [nn.BatchNorm2d(out_c), nn.ReLU(inplace=True)]
+                layers += [*_norm(out_c, norm, 2), nn.ReLU(inplace=True)]
         self.deconv = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -105,12 +109,12 @@ class ConvDecoder(nn.Module):
 class MLPEncoder(nn.Module):
     """VAE encoder for ``N x D`` feature vectors: D -> 512 -> 256 (BN + ReLU) -> mu, logvar."""
 
-    def __init__(self, in_features: int, latent_dim: int = 64, hidden: Sequence[int] = (512, 256)):
+    def __init__(self, in_features: int, latent_dim: int = 64, hidden: Sequence[int] = (512, 256), norm: bool = True):
         super().__init__()
         layers: list[nn.Module] = []
         d = int(in_features)
         for hdim in hidden:
-            layers += [nn.Linear(d, hdim), nn.BatchNorm1d(hdim), nn.ReLU(inplace=True)]
+            layers += [nn.Linear(d, hdim), *_norm(hdim, norm), nn.ReLU(inplace=True)]
             d = hdim
         self.body = nn.Sequential(*layers)
         self.mu = nn.Linear(d, latent_dim)
@@ -124,12 +128,12 @@ class MLPEncoder(nn.Module):
 class MLPDecoder(nn.Module):
     """Mirror of :class:`MLPEncoder`."""
 
-    def __init__(self, out_features: int, latent_dim: int = 64, hidden: Sequence[int] = (512, 256)):
+    def __init__(self, out_features: int, latent_dim: int = 64, hidden: Sequence[int] = (512, 256), norm: bool = True):
         super().__init__()
         layers: list[nn.Module] = []
         d = latent_dim
         for hdim in reversed(tuple(hidden)):
-            layers += [nn.Linear(d, hdim), nn.BatchNorm1d(hdim), nn.ReLU(inplace=True)]
+            layers += [nn.Linear(d, hdim), *_norm(hdim, norm), nn.ReLU(inplace=True)]
             d = hdim
         layers.append(nn.Linear(d, int(out_features)))
         self.body = nn.Sequential(*layers)
@@ -138,16 +142,32 @@ class MLPDecoder(nn.Module):
         return self.body(z)
 
 
-def make_encoder(input_shape: Sequence[int], latent_dim: int = 64, center_input: bool = False) -> nn.Module:
+def _norm(width: int, norm: bool, dims: int = 1) -> list[nn.Module]:
+    """A BatchNorm layer of ``width`` features (``dims`` 1 or 2), or none when ``norm`` is off."""
+    if not norm:
+        return []
+    return [nn.BatchNorm2d(width) if dims == 2 else nn.BatchNorm1d(width)]
+
+
+def make_encoder(input_shape: Sequence[int], latent_dim: int = 64, center_input: bool = False, *,
+                 norm: bool = True, hidden: int = 512) -> nn.Module:
     """Conv encoder for ``(C, H, W)`` inputs, MLP encoder for ``(D,)`` inputs (already standardised:
-    ``center_input`` applies to images only)."""
+    ``center_input`` applies to images only).
+
+    ``norm=False``, ``hidden=256``: the plain form FCMI's authors train (no BatchNorm, biases; a
+    ``hidden``-wide layer before the representation). With BatchNorm, FCMI's representation
+    differs between training (batch statistics) and its k-means (running statistics), and
+    fairclust's FCMI reached 0.40 where the authors' reach 0.84 (docs/results.md, "FCMI parity").
+    """
     if len(input_shape) == 3:
-        return ConvEncoder(input_shape, latent_dim, center_input=center_input)
-    return MLPEncoder(input_shape[0], latent_dim)
+        return ConvEncoder(input_shape, latent_dim, hidden=hidden, center_input=center_input, norm=norm)
+    return MLPEncoder(input_shape[0], latent_dim, norm=norm)
 
 
-def make_decoder(input_shape: Sequence[int], latent_dim: int = 64) -> nn.Module:
-    return ConvDecoder(input_shape, latent_dim) if len(input_shape) == 3 else MLPDecoder(input_shape[0], latent_dim)
+def make_decoder(input_shape: Sequence[int], latent_dim: int = 64, *, norm: bool = True, hidden: int = 512) -> nn.Module:
+    if len(input_shape) == 3:
+        return ConvDecoder(input_shape, latent_dim, hidden=hidden, norm=norm)
+    return MLPDecoder(input_shape[0], latent_dim, norm=norm)
 
 
 def sample_z(mu: torch.Tensor, logvar: torch.Tensor, training: bool) -> torch.Tensor:
