@@ -31,6 +31,12 @@ from ._features import FeatureClusterMixin, sq_distances, store_params
 from .base import check_sensitive
 
 
+def share_bounds(codes: np.ndarray, delta: float, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's largest and smallest share of a cluster: ``r_l / (1 - delta)`` and ``r_l (1 - delta)``."""
+    r = np.bincount(codes, minlength=n_groups or 0) / len(codes)
+    return r / (1.0 - delta), r * (1.0 - delta)
+
+
 def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
     """Solve the fair-assignment LP for costs ``D`` (n x K); return ``x`` (n x K) and the bounds.
 
@@ -41,8 +47,7 @@ def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[
     """
     n, k = D.shape
     m = int(codes.max()) + 1
-    r = np.bincount(codes, minlength=m) / n
-    alpha, beta = r / (1.0 - delta), r * (1.0 - delta)
+    alpha, beta = share_bounds(codes, delta, m)
     var = np.arange(n * k).reshape(n, k)
     a_eq = sparse.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), var.ravel())), shape=(n, n * k))
     # rows (i, l): upper  sum_{j in l} x_ij - alpha_l sum_j x_ij <= 0
@@ -154,8 +159,7 @@ def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 
     if max_samples and n > max_samples:
         sub = np.sort(np.random.default_rng(seed).choice(n, int(max_samples), replace=False))
         x, lp = fair_assignment_lp(cost[sub], codes[sub], delta)
-        r = np.bincount(codes) / n
-        alpha, beta = r / (1.0 - delta), r * (1.0 - delta)
+        alpha, beta = share_bounds(codes, delta)
         labels, rounds = priced_labels(cost, codes, lp["prices"], alpha, beta)
         info.update(lp_samples=int(max_samples), price_rounds=rounds,
                     lp_violation=constraint_violation(x, codes[sub], lp["alpha"], lp["beta"]))
