@@ -209,7 +209,7 @@ def to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-FAIR_METHODS = ("scfc", "falg", "fcc", "spfc", "dfc")
+FAIR_METHODS = ("scfc", "falg", "fcc", "spfc", "dfc", "fcmi")
 
 
 def figure(rows: list[dict], path: Path) -> Path | None:
