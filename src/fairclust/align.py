@@ -27,7 +27,9 @@ predicts the reference, and the pairing is the linear assignment on the summed l
 (geometric mean, both ways, of the mean predicted probability of cluster i over the members of cluster j, both ways). Images are
 augmented in training (resolution, scale, rotation, shift, stroke width) and entered with
 their ink positive, so framing, blur and contrast sign matter less than shape; feature vectors
-are standardised per group and go through an MLP. Measured in docs/results.md (issue 19).
+are standardised per group and go through an MLP. ``kind="auto"`` (the default recipe's) is
+``transfer`` for images and ``features`` for feature vectors, where no augmentation is known to
+keep a sample's class. Measured in docs/results.md (issue 19).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from scipy.optimize import linear_sum_assignment, quadratic_assignment
 
 from .errors import FairclustError, FairclustWarning
 
-KINDS = ("fused", "structure", "features", "transfer")
+KINDS = ("fused", "structure", "features", "transfer", "auto")
 
 
 def _canonical_batch(X: np.ndarray, size: int, thresh: float) -> np.ndarray:
@@ -157,6 +159,8 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     """
     if kind not in KINDS:
         raise FairclustError(f"unknown matching {kind!r}; choose one of: {', '.join(KINDS)}")
+    if kind == "auto":  # images: transfer (augmentations make it invariant to framing); vectors: centroids
+        kind = "transfer" if np.ndim(X_ref) == 4 else "features"
     k = P_ref.shape[1]
     if k < 2:
         return np.arange(k), {"kind": kind, "structure": 1.0, "features": 1.0, "sign": 1.0, "k": k}
@@ -184,8 +188,9 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
         L = np.log(M + 1e-6)
         L = L - L.mean(0, keepdims=True) - L.mean(1, keepdims=True) + L.mean()  # without the classifiers' biases
         perm = linear_sum_assignment(L, maximize=True)[1]
+        f = float((F_ref * F_g[perm]).sum())  # the centroids' agreement under this pairing, and its contrast sign
         return np.asarray(perm), {"kind": kind, "structure": float((S_ref * S_g[np.ix_(perm, perm)]).sum()),
-                                  "features": float((F_ref * F_g[perm]).sum()), "sign": 1.0, "k": k,
+                                  "features": abs(f), "sign": 1.0 if f >= 0 else -1.0, "k": k,
                                   "confidence": confidence(L, np.asarray(perm), seed)}
 
     def score(perm: np.ndarray, sign: float) -> tuple[float, float]:

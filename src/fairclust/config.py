@@ -137,8 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("align_groups", bool, False, "match the teachers' clusters across groups and take L_s over the whole batch "
       "(the alignment extension)", recipes={"default": True}),
     S("matching", str, "features", "how the alignment extension matches clusters across groups (transfer: a classifier trained on each "
-      "group's teacher labels predicts the other)",
-      choices=("features", "fused", "structure", "transfer"), only_if=("align_groups", True)),
+      "group's teacher labels predicts the other; auto: transfer for images, features for vectors)",
+      recipes={"default": "auto"}, choices=("features", "fused", "structure", "transfer", "auto"),
+      only_if=("align_groups", True)),
     S("match_space", str, "input", "where the alignment extension takes the teachers' cluster centroids: the input, "
       "each image in its canonical frame (its ink's bounding box, resized: fairclust.align.canonical_frame) or the "
       "shared VAE's embedding", recipes={"default": "canonical"}, choices=("input", "canonical", "embedding"),
