@@ -246,7 +246,17 @@ def _augment(x, gen):
 
 
 def _transfer_probs(X_train: np.ndarray, labels: np.ndarray, X_test: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Train a small classifier on ``(X_train, labels)``; its class probabilities on ``X_test``."""
+    """Train a small classifier on ``(X_train, labels)``; its class probabilities on ``X_test``.
+
+    Seeded, and the caller's global torch random state is left as it was.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        return _train_transfer(X_train, labels, X_test, k, seed)
+
+
+def _train_transfer(X_train: np.ndarray, labels: np.ndarray, X_test: np.ndarray, k: int, seed: int) -> np.ndarray:
     import torch
     from torch import nn
     from torch.nn import functional as F
