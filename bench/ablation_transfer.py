@@ -6,7 +6,9 @@ augmentation) on the reference group's teacher labels, in the canonical frame, p
 group, and one trained on the group predicts the reference; the pairing is the linear assignment
 on the summed log-evidence. Then ``--rounds`` rounds of self-labelling: a CNN on all groups' matched
 teacher labels (the most confident ``--frac`` of each cluster) relabels every sample. Labels only
-score (fraction of pairs right, accuracy).
+score (fraction of pairs right, accuracy). This is the prototype that made the table in
+docs/results.md, kept as it ran; the library's version is ``fairclust.align.transfer_evidence``
+(``matching="transfer"``), which also removes the classifiers' biases before pairing.
 
     python bench/ablation_transfer.py --datasets mnist-usps-mini,mnist-digits,digits-reverse --seed 0 --cache-dir C
 """

@@ -23,8 +23,9 @@ centroids only (a linear assignment).
 
 ``kind="transfer"`` uses the samples, not the centroids: a small classifier trained on the
 reference group's teacher labels predicts the other group, one trained on the other group
-predicts the reference, and the pairing is the linear assignment on the summed log evidence
-(geometric mean, both ways, of the mean predicted probability of cluster i over the members of cluster j, both ways). Images are
+predicts the reference, and the pairing is the linear assignment on the log evidence (the
+geometric mean, over both directions, of the mean predicted probability of cluster i over the
+members of cluster j), each classifier's bias towards some classes removed. Images are
 augmented in training (resolution, scale, rotation, shift, stroke width) and entered with
 their ink positive, so framing, blur and contrast sign matter less than shape; feature vectors
 are standardised per group and go through an MLP. ``kind="auto"`` (the default recipe's) is
@@ -183,18 +184,17 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
             B = np.block([[S_g, b], [b.T, np.zeros((d, d))]])
             candidates.append((_qap(A, B, d, seed, restarts)[0], sign))
 
+    def score(perm: np.ndarray, sign: float) -> tuple[float, float]:
+        return float((S_ref * S_g[np.ix_(perm, perm)]).sum()), float(sign * (F_ref * F_g[perm]).sum())
+
     if kind == "transfer":
         M = transfer_evidence(X_ref, P_ref, X_g, P_g, seed)
         L = np.log(M + 1e-6)
         L = L - L.mean(0, keepdims=True) - L.mean(1, keepdims=True) + L.mean()  # without the classifiers' biases
         perm = linear_sum_assignment(L, maximize=True)[1]
-        f = float((F_ref * F_g[perm]).sum())  # the centroids' agreement under this pairing, and its contrast sign
-        return np.asarray(perm), {"kind": kind, "structure": float((S_ref * S_g[np.ix_(perm, perm)]).sum()),
-                                  "features": abs(f), "sign": 1.0 if f >= 0 else -1.0, "k": k,
-                                  "confidence": confidence(L, np.asarray(perm), seed)}
-
-    def score(perm: np.ndarray, sign: float) -> tuple[float, float]:
-        return float((S_ref * S_g[np.ix_(perm, perm)]).sum()), float(sign * (F_ref * F_g[perm]).sum())
+        s, f = score(perm, 1.0)  # the centroids' agreement under this pairing gives its contrast sign
+        return np.asarray(perm), {"kind": kind, "structure": s, "features": abs(f), "sign": 1.0 if f >= 0 else -1.0,
+                                  "k": k, "confidence": confidence(L, np.asarray(perm), seed)}
 
     scored = [(perm, sign, *score(perm, sign)) for perm, sign in candidates]
     weight = {"fused": (1, 1), "structure": (1, 0), "features": (0, 1)}[kind]
