@@ -66,6 +66,7 @@ class Setting:
     needs: Mapping[Any, tuple[str, Any]] = field(default_factory=dict)  # value -> (setting, value it needs)
     replaces: tuple[str, Any] | None = None  # setting it explicitly sets (setting, value) to, e.g. n_iters -> epochs 0
     methods: tuple[str, ...] = ("dfc",)  # methods that take it (the CLI refuses it for the others)
+    metavar: str | None = None  # the CLI flag's value name, when not the default
 
     @property
     def cli_flag(self) -> str:
@@ -127,6 +128,10 @@ SETTINGS: tuple[Setting, ...] = (
       minimum=0, public=False),
     S("lr", float, 1e-2, "Adam learning rate (DFC: decayed as (1 + 10 t/T)^-0.75)", minimum=0, positive=True,
       methods=("dfc", "fcmi")),
+    S("collapse_retry", float, None, "when DFC's argmax ends with fewer non-empty clusters than the teachers' "
+      "(a collapse, seen without labels), train once more from the same start with the learning rate times this "
+      "factor and keep the run whose argmax agrees more with the teachers' labels (off: never)", recipes={"default": 0.3}, optional=True,
+      positive=True, metavar="FACTOR"),
     S("weight_decay", float, 5e-4, "Adam weight decay", minimum=0, public=False),
     S("critic_lr_mult", float, 10.0, "the critic's learning rate over the encoder's", minimum=0, positive=True,
       public=False),
@@ -196,7 +201,10 @@ def _coerce(s: Setting, value: Any) -> Any:
     if s.optional:
         if value is None or value is False:
             return None
-        return check_delta(value, s.name, f"{s.name}=0.05")
+        value = check_delta(value, s.name, f"{s.name}=0.05" if s.metavar is None else f"{s.name}=0.3")
+        if s.positive and value == 0:
+            raise FairclustError(f"{s.name} must be in (0, 1), got 0; e.g. {s.name}=0.3, or None to switch it off")
+        return value
     if s.choices:
         if value not in s.choices:
             raise FairclustError(f"{s.name} must be one of {', '.join(s.choices)}; got {value!r}")

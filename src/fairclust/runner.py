@@ -102,6 +102,8 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         record["matching"] = est.matching_
     if hasattr(est, "history_") and "iterations_run" in est.history_:
         record["iterations_run"] = est.history_["iterations_run"]
+        if "collapse_retry" in est.history_:  # DFC's collapse guard fired
+            record["collapse_retry"] = est.history_["collapse_retry"]
     if getattr(est, "schedule_", None) is not None:
         record["n_iters"] = est.schedule_.n_iters
     if out is not None and distributed.is_main():  # under torchrun only rank 0 writes

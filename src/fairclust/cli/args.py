@@ -128,7 +128,7 @@ def add_setting_flags(p: argparse.ArgumentParser, settings: tuple = SETTINGS,
             g.add_argument(s.cli_flag, dest=s.name, action="store_true", default=None, help=s.help + takers)
             g.add_argument("--no-" + s.cli_flag[2:], dest=s.name, action="store_false", help=f"not {s.cli_flag}")
             continue
-        metavar = "DELTA" if s.optional else None
+        metavar = s.metavar or ("DELTA" if s.optional else None)
         g.add_argument(s.cli_flag, dest=s.name, type=_setting_type(s), default=None, metavar=metavar,
                        choices=s.choices or None, help=s.help + takers)
         if s.optional:

@@ -12,6 +12,8 @@ argmax of ``q``).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,11 @@ def _settings_doc() -> str:
             kind = " or ".join(f'"{c}"' for c in s.choices) if s.choices else s.kind.__name__
             lines.append(f"    {s.name} : {kind}, default=None\n        {s.help}.")
     return "\n".join(lines)
+
+
+def _filled(q: torch.Tensor) -> int:
+    """Clusters that the argmax of ``q`` fills (0 when training diverged: ``q`` not finite)."""
+    return int(np.unique(q.argmax(1).numpy()).size) if torch.isfinite(q).all() else 0
 
 
 class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
@@ -153,6 +160,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.teacher_choice_ = pre.teacher_choice
 
         self.schedule_ = make_schedule(cfg, np.bincount(codes))
+        start = copy.deepcopy(encoder) if cfg.collapse_retry is not None else None  # a retry starts here too
         seed_everything(seed)
         trainer = DFCTrainer(encoder, centers, len(self.groups_), cfg, self.schedule_).to(device)
         ckpt = Checkpointer(self.checkpoint_path if distributed.is_main() else None,
@@ -161,8 +169,15 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         with pre.stages.measure("dfc"):
             history, q_all, _ = train(trainer, Xt, P, codes, seed=seed, device=device, dctx=dctx, ckpt=ckpt,
                                       y=y_arr, n_clusters=self.n_clusters, callbacks=callbacks, verbose=verbose)
+            q_all = q_all if q_all is not None else assign_all(trainer, Xt, device)
+            if start is not None:
+                trainer, history, q_all = self._retry_collapse(trainer, history, q_all, start, centers, P, Xt, codes,
+                                                               cfg, seed, device, dctx, y_arr, verbose)
+        if not torch.isfinite(q_all).all():
+            raise FairclustError(f"DFC diverged: its soft assignments are not finite (lr={cfg.lr}); pass a smaller "
+                                 "--lr, or keep the default recipe's collapse_retry to retry with one")
         with pre.stages.measure("evaluation"):
-            q_all = (q_all if q_all is not None else assign_all(trainer, Xt, device)).numpy()
+            q_all = q_all.numpy()
             self.config_ = cfg.to_dict()
             self.labels_, self.fair_labels_info_ = self._label(q_all, codes)
 
@@ -176,6 +191,41 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         self.memory_ = {(k if k in own else f"pretrain_{k}"): v for k, v in pre.stages.peak_mb.items()}
         self.pretrain_cache_hits_ = dict(pre.loaded_from_cache)
         return self
+
+    def _retry_collapse(self, trainer, history, q_all, start, centers, P, Xt, codes, cfg, seed, device, dctx, y_arr,
+                        verbose):
+        """DFC's collapse guard (``collapse_retry``). When the argmax of ``q`` fills fewer clusters
+        than the teachers' labels do (clusters merged), train once more from the same start (encoder
+        ``start``, ``centers``) with the learning rate times ``collapse_retry``, and keep the run whose
+        argmax agrees more with the (matched) teachers' labels, DFC's own targets (accuracy under
+        the best one-to-one map; the first run on a tie). Reads no labels. Returns the kept
+        trainer, history and ``q``; the decision is in ``history["collapse_retry"]``."""
+        filled, wanted = _filled(q_all), int(np.unique(self.teacher_labels_).size)
+        if filled >= wanted:
+            return trainer, history, q_all
+        retry_cfg = dataclasses.replace(cfg, lr=cfg.lr * cfg.collapse_retry)
+        seed_everything(seed)
+        retry = DFCTrainer(start, centers, len(self.groups_), retry_cfg, self.schedule_).to(device)
+        # a retry is not checkpointed: an interrupted run resumes the first training and retries afresh
+        h2, q2, _ = train(retry, Xt, P, codes, seed=seed, device=device, dctx=dctx,
+                          ckpt=Checkpointer(None, every=0, key=""), y=y_arr, n_clusters=self.n_clusters,
+                          verbose=verbose)
+        q2 = q2 if q2 is not None else assign_all(retry, Xt, device)
+        agree, agree2 = self._agreement(q_all), self._agreement(q2)
+        keep = agree2 > agree
+        history_kept = {**h2, "first_run": history} if keep else history
+        history_kept["collapse_retry"] = {
+            "teacher_clusters": wanted, "first_clusters": filled, "retry_clusters": _filled(q2),
+            "first_agreement": agree, "retry_agreement": agree2, "retry_lr": retry_cfg.lr,
+            "kept": "retry" if keep else "first"}
+        return (retry, history_kept, q2) if keep else (trainer, history_kept, q_all)
+
+    def _agreement(self, q: torch.Tensor) -> float:
+        """Fraction of samples whose argmax of ``q`` agrees with the teachers' label (best one-to-one map; 0 if
+        ``q`` is not finite)."""
+        from .. import metrics
+
+        return metrics.accuracy(self.teacher_labels_, q.argmax(1).numpy()) if torch.isfinite(q).all() else 0.0
 
     def _label(self, q: np.ndarray, codes: np.ndarray | None) -> tuple[np.ndarray, dict | None]:
         """The fair labels of ``q`` for groups ``codes`` (when the config asks for them), else the argmax."""
