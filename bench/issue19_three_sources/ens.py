@@ -1,7 +1,7 @@
 """Issue 19, three sources (prototype, kept as it ran). DFC's q, the matched teachers and their geometric mean, argmax and fair labels.
     python bench/issue19_three_sources/ens.py three-sources-mini RUN_DIR 0
 """
-import sys, numpy as np, torch, json
+import sys, numpy as np, torch
 from fairclust.data import load_dataset
 from fairclust.metrics import factorize
 from fairclust import metrics

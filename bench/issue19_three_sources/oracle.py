@@ -1,9 +1,8 @@
 """Issue 19, three sources (prototype, kept as it ran). How well a transfer classifier trained on the reference's TRUE labels reads another group (raw vs canonical).
     python bench/issue19_three_sources/oracle.py three-sources-mini canon16 2 [epochs]
 """
-import sys, numpy as np, torch
-from scipy.optimize import linear_sum_assignment
-from fairclust.align import transfer_evidence, canonical_frame
+import sys, numpy as np
+from fairclust.align import canonical_frame
 from fairclust.data import load_dataset
 from fairclust.metrics import factorize
 from fairclust.align import _transfer_probs, _transfer_input

@@ -1,7 +1,7 @@
 """Issue 19, three sources (prototype, kept as it ran). EM-style step measured: teachers re-fitted on a finished DFC run's fair embedding, per group and jointly.
     python bench/issue19_three_sources/reteach.py three-sources-mini RUN_DIR 0
 """
-import sys, time, numpy as np, torch
+import sys, time, numpy as np
 from fairclust.teachers import UmapGmm
 from fairclust.data import load_dataset
 from fairclust.metrics import factorize

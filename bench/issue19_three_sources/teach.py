@@ -1,7 +1,7 @@
 """Issue 19, three sources (prototype, kept as it ran). Within-group UMAP + GMM teachers on the raw input vs the canonical frame.
     python bench/issue19_three_sources/teach.py three-sources-mini 0 raw,canon16,canon24
 """
-import sys, time, numpy as np, torch
+import sys, time, numpy as np
 from fairclust.align import canonical_frame, _transfer_input
 from fairclust.teachers import UmapGmm
 from fairclust.data import load_dataset
