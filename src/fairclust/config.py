@@ -201,9 +201,10 @@ def _coerce(s: Setting, value: Any) -> Any:
     if s.optional:
         if value is None or value is False:
             return None
-        value = check_delta(value, s.name, f"{s.name}=0.05" if s.metavar is None else f"{s.name}=0.3")
+        example = f"{s.name}={s.value_in('default')}"
+        value = check_delta(value, s.name, example, hint=" (smaller is fairer)" if s.name == "fair_labels" else "")
         if s.positive and value == 0:
-            raise FairclustError(f"{s.name} must be in (0, 1), got 0; e.g. {s.name}=0.3, or None to switch it off")
+            raise FairclustError(f"{s.name} must be in (0, 1), got 0; e.g. {example}, or None to switch it off")
         return value
     if s.choices:
         if value not in s.choices:

@@ -108,8 +108,9 @@ def load_data(args: argparse.Namespace, name: str | None = None):
 # ----------------------------------------------------------------------------- method
 def _setting_type(s):
     """The argparse type of setting ``s`` (its range is checked by :func:`fairclust.config.resolve`)."""
-    if s.optional:
-        return delta
+    if s.optional:  # a fraction in [0, 1): its error names the flag and the default recipe's value
+        return delta if s.name == "fair_labels" else from_check(
+            check_delta, name=s.cli_flag, example=f"{s.cli_flag} {s.value_in('default')}", hint="")
     if s.kind is int:
         return positive_int if s.positive else non_negative_int
     return s.kind

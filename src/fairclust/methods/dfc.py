@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import distributed
+from .. import distributed, metrics
 from ..align import align_teachers, canonical_frame
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer
@@ -223,8 +223,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def _agreement(self, q: torch.Tensor) -> float:
         """Fraction of samples whose argmax of ``q`` agrees with the teachers' label (best one-to-one map; 0 if
         ``q`` is not finite)."""
-        from .. import metrics
-
         return metrics.accuracy(self.teacher_labels_, q.argmax(1).numpy()) if torch.isfinite(q).all() else 0.0
 
     def _label(self, q: np.ndarray, codes: np.ndarray | None) -> tuple[np.ndarray, dict | None]:
