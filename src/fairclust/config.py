@@ -93,9 +93,10 @@ SETTINGS: tuple[Setting, ...] = (
     S("kl_weight", float, 1.0, "weight of the VAE's KL term", "pretrain", minimum=0, public=False),
     S("center_input", bool, False, "conv encoders subtract each image's own mean (inverted copies enter as -x)",
       "pretrain", {"default": True}, public=False),
-    S("teacher", str, "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap) or on the input "
-      "(umap), auto (per group the better separated of the two) or dec (the paper's VAE + DEC)", "pretrain",
-      {"default": "auto"}, choices=("auto", "vae-umap", "umap", "dec")),
+    S("teacher", str, "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap), on the input "
+      "(umap) or on the canonical frame of images (canonical: each cropped to its ink, 16 x 16), auto (per group "
+      "the best separated of these) or dec (the paper's VAE + DEC)", "pretrain",
+      {"default": "auto"}, choices=("auto", "vae-umap", "umap", "canonical", "dec")),
     S("teacher_max_samples", int, 20000, "UMAP + GMM teachers are fitted on at most this many samples per group "
       "(seeded), the rest placed out of sample (UMAP.transform)", "pretrain", minimum=0, positive=True, public=False),
     S("teacher_epochs", int, 10, "epochs of each group's teacher VAE", "pretrain", {"paper": 50}, minimum=0,
@@ -136,7 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("critic_lr_mult", float, 10.0, "the critic's learning rate over the encoder's", minimum=0, positive=True,
       public=False),
     S("alpha_f", float, 1.0, "weight of the fairness-adversarial loss L_f", minimum=0),
-    S("alpha_s", float, 1.0, "weight of the structural-preservation loss L_s", minimum=0),
+    S("alpha_s", float, 1.0, "weight of the structural-preservation loss L_s (default recipe: 0 when L_c's target "
+      "is the matched teachers, whose minimiser L_s shares)", minimum=0,
+      recipes={"default": Follows("target", {"teachers": 0.0, "self": 1.0})}),
     S("t_alpha", float, 1.0, "Student's t degrees of freedom of the soft assignment", minimum=0, positive=True,
       public=False),
     S("align_groups", bool, False, "match the teachers' clusters across groups and take L_s over the whole batch "
@@ -263,10 +266,15 @@ def resolve(recipe: str = "default", *, method: str = "dfc", settings: tuple[Set
                 raise FairclustError(f"pass either {name} or {other}, not both ({name} replaces {other} with "
                                      f"{to!r})")
             values[other] = to
-    for s in settings:  # recipe values that follow another setting
-        v = s.value_in(recipe)
-        if isinstance(v, Follows) and s.name not in given:
-            values[s.name] = v.values[values[v.other]]
+    follows = {s.name: s.value_in(recipe) for s in settings
+               if isinstance(s.value_in(recipe), Follows) and s.name not in given}
+    while follows:  # recipe values that follow another setting (which may itself follow one)
+        ready = [name for name, v in follows.items() if v.other not in follows]
+        if not ready:
+            raise ValueError(f"recipe values follow each other in a cycle: {sorted(follows)}")
+        for name in ready:
+            v = follows.pop(name)
+            values[name] = v.values[values[v.other]]
     for s in settings:
         if s.name not in given:
             continue

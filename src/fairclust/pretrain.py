@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .align import centroids
+from .align import canonical_frame, centroids
 from .cache import StageCache, fingerprint
 from .config import DFCConfig
 from .embedding import embed, kmeans, soft_assign
+from .errors import FairclustError
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
 from .perf import Stages
@@ -140,6 +141,9 @@ class Pretrainer:
         self.loaded_from_cache: dict[str, bool] = {}
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
+        if settings.teacher == "canonical" and X.ndim != 4:
+            raise FairclustError("teacher='canonical' needs images (N x C x H x W); for feature vectors use "
+                                 "teacher='auto', 'umap' or 'vae-umap'")
 
     def _settings(self, *names: str) -> dict[str, Any]:
         """The settings a stage reads (the encoder's shape ones always), for its cache key."""
@@ -182,8 +186,9 @@ class Pretrainer:
         never changes: it is computed here once instead of at every DFC step.
         ``teacher``: ``"dec"`` the paper's VAE + DEC per group; ``"umap"``
         :func:`fairclust.teachers.umap_gmm` on the input; ``"vae-umap"`` the same on the
-        shared encoder's embedding ``mu`` (``encoder``, N2D-style); ``"auto"`` both, and per
-        group the better separated (``self.teacher_choice``: the kind and silhouettes per group).
+        shared encoder's embedding ``mu`` (``encoder``, N2D-style); ``"canonical"`` the same on the
+        images' canonical frame; ``"auto"`` all that apply, and per group the best separated
+        (``self.teacher_choice``: the kind and silhouettes per group).
         """
         if self.s.teacher != "dec":
             return self._umap_teachers(n_clusters, encoder, encoder_key)
@@ -213,7 +218,9 @@ class Pretrainer:
         from .teachers import UMAP_GMM, UmapGmm
 
         kind = self.s.teacher
-        inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "auto": ["umap", "vae-umap"]}[kind]
+        images = self.X.ndim == 4
+        inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
+                  "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])}[kind]
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
 
@@ -221,6 +228,8 @@ class Pretrainer:
             spaces = {"umap": self.X.numpy()}
             if "vae-umap" in inputs:
                 spaces["vae-umap"] = self.embedding(encoder)
+            if "canonical" in inputs:
+                spaces["canonical"] = canonical_frame(self.X.numpy())
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
@@ -234,7 +243,8 @@ class Pretrainer:
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
-        parts = {"n_clusters": int(n_clusters), "kind": kind, "umap": dict(UMAP_GMM), "select": "silhouette",
+        parts = {"n_clusters": int(n_clusters), "kind": kind, "candidates": inputs, "umap": dict(UMAP_GMM),
+                 "select": "silhouette",
                  "max_samples": self.s.teacher_max_samples,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)

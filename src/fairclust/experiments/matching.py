@@ -94,7 +94,7 @@ def per_group_kmeans(Z: np.ndarray, codes: np.ndarray, n_clusters: int, n_init: 
 
 def teacher_name(model) -> str:
     """What DFC's per-group teachers were: ``DEC teachers`` (the paper's) or ``UMAP + GMM teachers``
-    (``umap``, ``vae-umap`` and ``auto``, which picks one of the two per group)."""
+    (``umap``, ``vae-umap``, ``canonical`` and ``auto``, which picks one of them per group)."""
     kind = model.config_["teacher"]
     return "DEC teachers" if kind == "dec" else "UMAP + GMM teachers"
 
