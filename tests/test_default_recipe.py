@@ -229,3 +229,30 @@ def test_collapse_guard_recovers_merged_clusters_on_digits_reverse(tmp_path):
     assert rec["first_clusters"] < rec["retry_clusters"] == rec["teacher_clusters"] and rec["kept"] == "retry", rec
     assert rec["retry_agreement"] > rec["first_agreement"]
     assert metrics.accuracy(ds.y, model.labels_) >= 0.82
+
+
+def test_auto_teacher_chooses_on_a_subsample_and_refits_the_choice(reversed_digits, monkeypatch):
+    """``auto`` scores every candidate on at most SELECT_SAMPLES of a group (here 150 of 400, so the
+    choice costs the same however large the group) and refits only the chosen one on the whole group:
+    each group's assignment is exactly that kind's teacher fitted on all of the group's samples."""
+    from fairclust import teachers
+    from fairclust.align import canonical_frame
+    from fairclust.cache import StageCache
+    from fairclust.embedding import embed
+    from fairclust.pretrain import Pretrainer
+
+    X, y, g = reversed_digits
+    monkeypatch.setattr(teachers, "SELECT_SAMPLES", 150)
+    Xt = torch.from_numpy(X.astype(np.float32))
+    pre = Pretrainer(Xt, g, resolve("default", pretrain_epochs=1, latent_dim=16), 0, torch.device("cpu"),
+                     StageCache(False))
+    encoder, key = pre.shared_encoder()
+    P = pre.teacher_assignments(10, encoder, key)
+    spaces = {"umap": X, "vae-umap": embed(encoder, Xt, torch.device("cpu")).numpy(), "canonical": canonical_frame(X)}
+    for c in pre.teacher_choice:
+        assert set(c) == {"group", "kind", "silhouette_umap", "silhouette_vae-umap", "silhouette_canonical"}
+        assert c["kind"] == max(("umap", "vae-umap", "canonical"), key=lambda n: c[f"silhouette_{n}"])
+        m = g == c["group"]
+        expected = teachers.UmapGmm(spaces[c["kind"]][m], 10, 0, **teachers.UMAP_GMM).assign()
+        np.testing.assert_allclose(P[m], expected, atol=1e-5)
+        assert metrics.accuracy(y[m], P[m].argmax(1)) >= 0.7

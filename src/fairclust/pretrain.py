@@ -215,7 +215,7 @@ class Pretrainer:
         return out["P"].numpy()
 
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
-        from .teachers import UMAP_GMM, UmapGmm
+        from .teachers import SELECT_SAMPLES, UMAP_GMM, UmapGmm
 
         kind = self.s.teacher
         images = self.X.ndim == 4
@@ -235,16 +235,22 @@ class Pretrainer:
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                # fitted (on the capped subsample) and scored first; only the chosen one places the rest
-                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed,
-                                        max_samples=self.s.teacher_max_samples, **UMAP_GMM) for name in inputs}
+                cap = self.s.teacher_max_samples
+                # each candidate fitted and scored on at most SELECT_SAMPLES of the group (a fixed-size choice);
+                # the chosen one is refitted on the capped group where the group is larger, and places the rest
+                select = min(cap, SELECT_SAMPLES) if len(inputs) > 1 else cap
+                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select, **UMAP_GMM)
+                          for name in inputs}
                 best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
-                P[members] = fitted[best].assign()
+                final = fitted[best]
+                if select < cap and int(members.sum()) > select:
+                    final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **UMAP_GMM)
+                P[members] = final.assign()
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
         parts = {"n_clusters": int(n_clusters), "kind": kind, "candidates": inputs, "umap": dict(UMAP_GMM),
-                 "select": "silhouette",
+                 "select": "silhouette", "select_samples": SELECT_SAMPLES if len(inputs) > 1 else None,
                  "max_samples": self.s.teacher_max_samples,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)

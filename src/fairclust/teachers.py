@@ -19,8 +19,9 @@ measured end to end, the teachers bound what DFC reaches (docs/results.md). Two 
   to chance (0.26-0.29 on small, +-1 pixel digits); in the canonical frame it is 0.77-0.84.
 * ``auto`` (default recipe): all of these that apply (``canonical`` for images only), and per
   group the partition whose clusters are best separated in its own UMAP embedding (silhouette;
-  unsupervised model selection). The silhouette ranked the better one first on every group
-  measured (docs/results.md).
+  unsupervised model selection), each candidate fitted and scored on at most ``SELECT_SAMPLES``
+  of the group and the chosen one refitted on the (capped) group. The silhouette ranked the
+  better one first on every group measured (docs/results.md).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ import numpy as np
 
 # the UMAP + GMM teacher's own settings: its defaults and its cache key (fairclust.pretrain) read this one dict
 UMAP_GMM = {"n_neighbors": 15, "pca_dim": 50, "gmm_restarts": 3, "score_sample": 2000}
+# ``auto`` fits and scores each candidate on at most this many samples of a group, then refits the chosen
+# one on the whole (capped) group: the choice costs a fixed amount however large the group (fairclust.pretrain)
+SELECT_SAMPLES = 2000
 
 
 def _umap():
