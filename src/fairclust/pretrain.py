@@ -223,6 +223,10 @@ class Pretrainer:
                   "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])}[kind]
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
+        cap = self.s.teacher_max_samples
+        # a choice: each candidate fitted and scored on at most SELECT_SAMPLES of the group (a fixed-size choice),
+        # the chosen one refitted on the capped group where the group is larger; it then places the rest
+        select = min(cap, SELECT_SAMPLES) if len(inputs) > 1 else None
 
         def compute() -> dict:
             spaces = {"umap": self.X.numpy()}
@@ -235,23 +239,18 @@ class Pretrainer:
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
-                cap = self.s.teacher_max_samples
-                # each candidate fitted and scored on at most SELECT_SAMPLES of the group (a fixed-size choice);
-                # the chosen one is refitted on the capped group where the group is larger, and places the rest
-                select = min(cap, SELECT_SAMPLES) if len(inputs) > 1 else cap
-                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select, **UMAP_GMM)
-                          for name in inputs}
+                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select or cap,
+                                        **UMAP_GMM) for name in inputs}
                 best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
                 final = fitted[best]
-                if select < cap and int(members.sum()) > select:
+                if select is not None and select < cap and int(members.sum()) > select:
                     final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **UMAP_GMM)
                 P[members] = final.assign()
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
         parts = {"n_clusters": int(n_clusters), "kind": kind, "candidates": inputs, "umap": dict(UMAP_GMM),
-                 "select": "silhouette", "select_samples": SELECT_SAMPLES if len(inputs) > 1 else None,
-                 "max_samples": self.s.teacher_max_samples,
+                 "select": "silhouette", "select_samples": select, "max_samples": cap,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
         out, _ = self._cached("teachers_umap", parts, compute)
         self.teacher_choice = json.loads(out["choice"])
