@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from fairclust import metrics
-from fairclust.align import align_teachers, canonical_frame, centroids
+from fairclust.align import align_teachers, centroids
 from fairclust.cache import StageCache
-from fairclust.config import resolve
+from fairclust.canonical import canonical_frame
+from fairclust.config import DFCConfig
 from fairclust.data import load_dataset
 from fairclust.embedding import embed
 from fairclust.metrics import factorize
@@ -73,7 +74,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = resolve("default")
+    cfg = DFCConfig.resolve("default")
     dev = torch.device("cpu")
     for name in args.datasets.split(","):
         ds = load_dataset(name)

@@ -22,7 +22,7 @@ from quality import right_matches  # noqa: E402  (bench/ is the working director
 from fairclust import metrics
 from fairclust.align import KINDS, align_teachers
 from fairclust.cache import StageCache
-from fairclust.config import resolve
+from fairclust.config import DFCConfig
 from fairclust.data import load_dataset
 from fairclust.embedding import embed
 from fairclust.pretrain import Pretrainer
@@ -43,7 +43,7 @@ def main() -> None:
         k = ds.n_classes
         X = torch.from_numpy(ds.X)
         t0 = time.perf_counter()
-        pre = Pretrainer(X, codes, resolve("default"), args.seed, torch.device("cpu"), StageCache(False))
+        pre = Pretrainer(X, codes, DFCConfig.resolve("default"), args.seed, torch.device("cpu"), StageCache(False))
         encoder, _ = pre.shared_encoder()
         spaces = {"umap": ds.X, "vae-umap": embed(encoder, X, torch.device("cpu")).numpy()}
         t_vae = time.perf_counter() - t0

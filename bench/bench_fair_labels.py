@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from fairclust import metrics
-from fairclust.methods.falg import fair_labels
+from fairclust.fair_lp import fair_labels
 
 
 def main() -> None:

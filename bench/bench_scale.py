@@ -58,10 +58,10 @@ def estimator(name: str):
     if name == "kmeans":
         return KMeans(K, n_init=1, random_state=0)
     if name == "fcc":  # k-means++ start (a k-means start would be the reference itself)
-        return VariationalFairClustering(K, features="raw", init="kmeans++", max_iter=10, bound_iters=20,
+        return VariationalFairClustering(K, feature_space="raw", init="kmeans++", max_iter=10, bound_iters=20,
                                          random_state=0)
     cls = {"scfc": ScalableFairletClustering, "spfc": FairSpectralClustering, "falg": FairAssignment}[name]
-    return cls(K, features="raw", random_state=0)
+    return cls(K, feature_space="raw", random_state=0)
 
 
 def one(name: str, n: int) -> dict:

@@ -18,9 +18,10 @@ import numpy as np
 import torch
 
 from fairclust.checkpoint import Checkpointer
-from fairclust.config import make_schedule, resolve
+from fairclust.config import DFCConfig
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
+from fairclust.schedule import make_schedule
 from fairclust.sampling import BalancedSampler
 
 
@@ -33,8 +34,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.manual_seed(0)
     k, m = 10, 2
-    trainer = DFCTrainer(make_encoder((1, 32, 32), 64), np.random.rand(k, 64), m, resolve("default"),
-                         make_schedule(resolve("default"), [10 * args.batch] * m))
+    trainer = DFCTrainer(make_encoder((1, 32, 32), 64), np.random.rand(k, 64), m, DFCConfig.resolve("default"),
+                         make_schedule(DFCConfig.resolve("default"), [10 * args.batch] * m))
     x = torch.rand(m * args.batch, 1, 32, 32)
     p = torch.softmax(torch.rand(m * args.batch, k), 1)
     g = torch.arange(m).repeat_interleave(args.batch)

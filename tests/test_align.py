@@ -120,7 +120,7 @@ def test_canonical_frame_pairs_digits_framed_differently(seed):
     """In the input space the framing differences hide the correspondence (0.48-0.59 of the second
     group's labels right over seeds 0, 2, 3, 4; 1.0 on seed 1); in the canonical frame every cluster
     finds its partner (1.0 on seeds 0-4)."""
-    from fairclust.align import canonical_frame
+    from fairclust.canonical import canonical_frame
 
     X, y, g, P = _framed_digits(seed)
     right = {}
@@ -146,7 +146,7 @@ def test_transfer_pairs_digits_framed_differently_in_the_input(seed):
 
 
 def test_canonical_frame_is_a_frame_not_a_filter():
-    from fairclust.align import canonical_frame
+    from fairclust.canonical import canonical_frame
 
     rng = np.random.default_rng(0)
     img = np.zeros((1, 1, 20, 20), np.float32)
@@ -164,7 +164,7 @@ def test_canonical_frame_is_a_frame_not_a_filter():
 def test_matching_reports_its_confidence_and_warns_near_chance():
     import warnings
 
-    from fairclust.align import canonical_frame
+    from fairclust.canonical import canonical_frame
     from fairclust.errors import FairclustWarning
 
     X, y, g, P = _framed_digits(0)

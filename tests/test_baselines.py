@@ -3,7 +3,7 @@
 Synthetic data with a known fair answer: two groups, each holding the same K classes;
 the groups are shifted further apart than the classes, so plain k-means splits by group
 (Balance 0) while the fair answer is "one cluster per class, both groups in each".
-The feature-based methods run on the raw 2-D features here (``features="raw"``), which
+The feature-based methods run on the raw 2-D features here (``feature_space="raw"``), which
 keeps the tests fast and their answer known.
 """
 
@@ -19,11 +19,12 @@ from threadpoolctl import threadpool_limits
 
 from fairclust import metrics
 from fairclust.cli import main
+from fairclust.fair_lp import constraint_violation
 from fairclust.methods import METHODS, make_method
-from fairclust.methods.falg import FairAssignment, constraint_violation
-from fairclust.methods.fcc import VariationalFairClustering
-from fairclust.methods.scfc import ScalableFairletClustering
-from fairclust.methods.spfc import FairSpectralClustering
+from fairclust.methods.fair_assignment import FairAssignment
+from fairclust.methods.fair_spectral import FairSpectralClustering
+from fairclust.methods.fairlets import ScalableFairletClustering
+from fairclust.methods.variational import VariationalFairClustering
 
 K = 3
 
@@ -41,10 +42,10 @@ def blobs(per: tuple[int, ...] = (100, 100), k: int = K, seed: int = 0, sep: flo
 
 
 FAIR = {
-    "scfc": lambda: ScalableFairletClustering(K, features="raw", random_state=0),
-    "falg": lambda: FairAssignment(K, features="raw", random_state=0),
-    "fcc": lambda: VariationalFairClustering(K, features="raw", random_state=0),
-    "spfc": lambda: FairSpectralClustering(K, features="raw", random_state=0),
+    "scfc": lambda: ScalableFairletClustering(K, feature_space="raw", random_state=0),
+    "falg": lambda: FairAssignment(K, feature_space="raw", random_state=0),
+    "fcc": lambda: VariationalFairClustering(K, feature_space="raw", random_state=0),
+    "spfc": lambda: FairSpectralClustering(K, feature_space="raw", random_state=0),
 }
 
 
@@ -66,7 +67,7 @@ def data():
 @pytest.fixture(scope="module")
 def kmeans_balance(data):
     X, _, g = data
-    labels = make_method("kmeans", K, 0, features="raw").fit(X, sensitive_features=g).labels_
+    labels = make_method("kmeans", K, 0, feature_space="raw").fit(X, sensitive_features=g).labels_
     return metrics.balance(labels, sensitive_features=g)
 
 
@@ -107,7 +108,7 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run(name, data):
 @pytest.mark.parametrize("per", [(100, 100), (60, 170)])
 def test_scfc_reaches_its_exact_target_balance(per):
     X, _, g = blobs(per)
-    est = ScalableFairletClustering(K, features="raw", random_state=1).fit(X, sensitive_features=g)
+    est = ScalableFairletClustering(K, feature_space="raw", random_state=1).fit(X, sensitive_features=g)
     expected_q = int(np.ceil(max(per) / min(per)))
     assert est.target_balance_ == pytest.approx(1.0 / expected_q)
     assert metrics.balance(est.labels_, sensitive_features=g) >= est.target_balance_ - 1e-12
@@ -119,13 +120,13 @@ def test_scfc_reaches_its_exact_target_balance(per):
 def test_scfc_refuses_three_groups():
     X, _, g = blobs((50, 50, 50))
     with pytest.raises(ValueError, match="two groups"):
-        ScalableFairletClustering(K, features="raw").fit(X, sensitive_features=g)
+        ScalableFairletClustering(K, feature_space="raw").fit(X, sensitive_features=g)
 
 
 @pytest.mark.parametrize("per", [(100, 100), (80, 120, 60)])
 def test_falg_lp_satisfies_constraints_and_rounding_within_bound(per):
     X, _, g = blobs(per)
-    est = FairAssignment(K, delta=0.1, features="raw", random_state=0).fit(X, sensitive_features=g)
+    est = FairAssignment(K, delta=0.1, feature_space="raw", random_state=0).fit(X, sensitive_features=g)
     x = est.lp_assignment_
     np.testing.assert_allclose(x.sum(1), 1.0, atol=1e-7)
     assert est.lp_violation_ <= 1e-6  # the fractional LP solution is feasible
@@ -138,7 +139,7 @@ def test_falg_lp_satisfies_constraints_and_rounding_within_bound(per):
 
 def test_fcc_fairness_term_falls_as_lambda_rises(data):
     X, _, g = data
-    terms = [VariationalFairClustering(K, lmbda=lam, features="raw", random_state=0)
+    terms = [VariationalFairClustering(K, lmbda=lam, feature_space="raw", random_state=0)
              .fit(X, sensitive_features=g).fairness_term_ for lam in (0.0, 0.03, 1.0)]
     assert terms[0] > terms[1] > terms[2]
     assert terms[2] < 0.05  # seeds 0-4: 4.5-348, 1.53-1.81, 0.0
@@ -146,7 +147,7 @@ def test_fcc_fairness_term_falls_as_lambda_rises(data):
 
 def test_spfc_recovers_planted_fair_clusters(data):
     X, y, g = data
-    est = FairSpectralClustering(K, features="raw", random_state=0).fit(X, sensitive_features=g)
+    est = FairSpectralClustering(K, feature_space="raw", random_state=0).fit(X, sensitive_features=g)
     assert metrics.accuracy(y, est.labels_) >= 0.97  # 1.0 over blob / method seeds 0-4
     assert est.embedding_.shape == (len(X), K)
 
@@ -154,7 +155,7 @@ def test_spfc_recovers_planted_fair_clusters(data):
 @pytest.mark.parametrize("name,opts", [
     ("dec", {"dec_iters": 10}),
     ("dac", {"n_iters": 5}),
-    ("clustergan", {"n_iters": 5, "batch_size": 16}),
+    ("clustergan", {"n_iters": 5, "batch_total": 16}),
 ])
 def test_deep_baselines_deterministic_with_predict(name, opts, tmp_path):
     X, _, g = blobs((20, 20))
@@ -227,7 +228,7 @@ def test_dac_keeps_its_k_clusters_and_beats_chance_on_real_digits(tmp_path):
 
 def test_falg_predict_with_groups_is_labels_and_without_is_the_nearest_centre():
     X, _, g = blobs((100, 100))
-    est = FairAssignment(K, delta=0.1, features="raw", random_state=0).fit(X, sensitive_features=g)
+    est = FairAssignment(K, delta=0.1, feature_space="raw", random_state=0).fit(X, sensitive_features=g)
     np.testing.assert_array_equal(est.predict(X, sensitive_features=g), est.labels_)
     nearest = est.predict(X)
     assert nearest.shape == est.labels_.shape and (nearest != est.labels_).any()  # the LP moved some points

@@ -1,4 +1,4 @@
-"""``fairclust bench step`` and :mod:`fairclust.timing`: timings of known waits, FLOPs counted by hand."""
+"""``fairclust bench step`` and :mod:`fairclust.step_benchmark`: timings of known waits, FLOPs counted by hand."""
 
 import json
 import time
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from fairclust import timing
+from fairclust import step_benchmark as timing
 from fairclust.cli import main
 
 CPU = torch.device("cpu")

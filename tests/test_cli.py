@@ -164,6 +164,12 @@ def test_kmeans_method_and_explicit_n_clusters(npz, tmp_path, capsys):
     # a DFC setting given to k-means is refused before the data loads, naming the methods that take it
     assert main(run_args(npz / "absent.npz", tmp_path / "x", tmp_path / "cache", "--method", "kmeans")) == 2
     assert "method 'kmeans' does not take batch_size (--batch-size); the methods that do: dfc" in capsys.readouterr().err
+    # so is a run option that only DFC acts on (it used to be accepted and ignored)
+    for flag in (["--resume"], ["--checkpoint-every", "5"]):
+        argv = kmeans_args(npz / "absent.npz", tmp_path / "y", tmp_path / "cache", "--method", "kmeans", *flag)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"method 'kmeans' does not take {flag[0]}; the methods that do: dfc" in err and "absent" not in err
 
 
 def test_default_seed_is_recorded(npz, tmp_path):

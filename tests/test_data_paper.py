@@ -19,7 +19,7 @@ from datafiles import (
 from torch.nn import functional as F
 
 from fairclust import cli
-from fairclust.data import load_dataset, paper
+from fairclust.data import digit_files, image_indexes, load_dataset
 from fairclust.data.summary import format_table
 from fairclust.errors import DataFileError
 
@@ -28,7 +28,7 @@ def test_mnist_idx_gz_flat_and_raw_torchvision_layout_are_padded_to_32(tmp_path)
     images, labels = write_mnist(tmp_path / "a", gz=True)
     write_mnist(tmp_path / "b", gz=False, torchvision_layout=True)
     for d in ("a", "b"):
-        X, y = paper.mnist32(tmp_path / d)
+        X, y = digit_files.mnist32(tmp_path / d)
         assert X.shape == (12, 1, 32, 32) and X.dtype == np.float32
         np.testing.assert_array_equal(y, labels)
         # zero padding of 2 pixels on every side, the digit unchanged in the middle
@@ -52,7 +52,7 @@ def test_reverse_mnist_is_mnist_plus_inverted_copies(tmp_path):
 @pytest.mark.parametrize("writer", [write_usps_h5, write_usps_bz2])
 def test_usps_h5_and_bz2_libsvm_read_the_same_digits_upsampled_bilinearly(tmp_path, writer):
     data, target = writer(tmp_path)
-    X16, y = paper.usps_train(tmp_path)
+    X16, y = digit_files.usps_train(tmp_path)
     assert X16.shape == (7, 1, 16, 16)
     np.testing.assert_allclose(X16.reshape(7, 256), data, atol=1e-5)  # bz2's [-1, 1] mapped back to [0, 1]
     np.testing.assert_array_equal(y, target)                          # bz2's labels 1..10 mapped to 0..9
@@ -117,34 +117,34 @@ def test_truncated_and_malformed_files_give_one_line_errors_naming_file_format_a
     path = write_idx(tmp_path / "train-images-idx3-ubyte", images, gz=False)
     path.write_bytes(path.read_bytes()[:-7])
     with pytest.raises(DataFileError, match="train-images-idx3-ubyte.*truncated.*IDX.*yann.lecun") as e:
-        paper.mnist_train(tmp_path)
+        digit_files.mnist_train(tmp_path)
     assert "\n" not in str(e.value)
     path.write_bytes(b"\x00\x00\x0d\x03" + b"\x00" * 20)  # float dtype code: not MNIST's unsigned bytes
     with pytest.raises(DataFileError, match="bad header"):
-        paper.mnist_train(tmp_path)
+        digit_files.mnist_train(tmp_path)
     (tmp_path / "usps.h5").write_bytes(b"not hdf5 at all")
     with pytest.raises(DataFileError, match="usps.h5.*HDF5.*kaggle"):
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
     (tmp_path / "usps.h5").unlink()
     with pytest.raises(DataFileError, match=r"usps.bz2 .bz2 libsvm. or zip.train\[.gz\] .ESL text. not found"):
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
     import bz2
 
     (tmp_path / "usps.bz2").write_bytes(bz2.compress(b"3 1:0.5 2:oops\n"))
     with pytest.raises(DataFileError, match="usps.bz2.*libsvm.*line 1"):
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
 
 
 def test_mtfl_samples_per_group_with_the_seed_class_gender_group_glasses(tmp_path):
     rows = write_mtfl(tmp_path, n_glasses=4, n_plain=6)
-    a = paper.mtfl_index(tmp_path, seed=0, per_group=3)
-    b = paper.mtfl_index(tmp_path, seed=0, per_group=3)
+    a = image_indexes.mtfl_index(tmp_path, seed=0, per_group=3)
+    b = image_indexes.mtfl_index(tmp_path, seed=0, per_group=3)
     assert a.paths == b.paths and len(a.paths) == 6
     np.testing.assert_array_equal(a.sensitive, [0, 0, 0, 1, 1, 1])
     truth = {(tmp_path / "MTFL" / rel.replace("\\", "/")): (g - 1, gl) for rel, g, gl in rows}
     for p, y, s in zip(a.paths, a.y, a.sensitive):
         assert truth[p] == (y, 1 if s == 0 else 2)  # class = gender (0 male), group 0 = glasses (code 1)
-    draws = {tuple(paper.mtfl_index(tmp_path, seed=s, per_group=3).paths) for s in range(6)}
+    draws = {tuple(image_indexes.mtfl_index(tmp_path, seed=s, per_group=3).paths) for s in range(6)}
     assert len(draws) > 1  # the sample depends on the seed
     ds = load_dataset("mtfl", data_dir=tmp_path, seed=0, per_group=2, weights="random",
                       cache_dir=tmp_path / "c", verbose=False)
@@ -154,7 +154,7 @@ def test_mtfl_samples_per_group_with_the_seed_class_gender_group_glasses(tmp_pat
 
 def test_mtfl_errors_name_the_line_or_file(tmp_path, capsys):
     with pytest.raises(DataFileError, match="training.txt.*mmlab"):
-        paper.mtfl_index(tmp_path)
+        image_indexes.mtfl_index(tmp_path)
     with pytest.raises(DataFileError):
         load_dataset("mtfl", data_dir=tmp_path, download=True)  # cannot be fetched: says where from
     assert "MTFL cannot be downloaded automatically; get it from http://mmlab" in capsys.readouterr().out
@@ -162,16 +162,16 @@ def test_mtfl_errors_name_the_line_or_file(tmp_path, capsys):
     ann = tmp_path / "MTFL" / "training.txt"
     ann.write_text(ann.read_text() + "broken line 1 2\n")
     with pytest.raises(DataFileError, match="training.txt' line 5 is malformed.*gender smile glasses"):
-        paper.mtfl_index(tmp_path)
+        image_indexes.mtfl_index(tmp_path)
     write_mtfl(tmp_path)
     (tmp_path / "MTFL" / "lfw_5590" / "face_000.jpg").unlink()
     with pytest.raises(DataFileError, match="missing, e.g. .*face_000.jpg"):
-        paper.mtfl_index(tmp_path, per_group=10)
+        image_indexes.mtfl_index(tmp_path, per_group=10)
 
 
 def test_office31_amazon_webcam_classes_and_limit_before_features(tmp_path):
     write_office31(tmp_path)
-    ix = paper.office31_index(tmp_path)
+    ix = image_indexes.office31_index(tmp_path)
     assert ix.class_names == ["back_pack", "bike"] and ix.group_names == ["amazon", "webcam"]
     np.testing.assert_array_equal(ix.sensitive, [0, 0, 0, 1, 1])
     np.testing.assert_array_equal(ix.y, [0, 0, 1, 0, 1])
@@ -179,7 +179,7 @@ def test_office31_amazon_webcam_classes_and_limit_before_features(tmp_path):
                       cache_dir=tmp_path / "c", verbose=False)
     assert ds.X.shape == (2, 2048) and np.bincount(ds.sensitive).tolist() == [1, 1]
     with pytest.raises(DataFileError, match="amazon/images/<class>/.*jpg.*gatech"):
-        paper.office31_index(tmp_path / "nowhere")
+        image_indexes.office31_index(tmp_path / "nowhere")
 
 
 def test_datasets_command_prints_table1_from_the_data(tmp_path, capsys):

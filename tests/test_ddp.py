@@ -14,12 +14,12 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from ddp_helpers import free_port, join
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
 from fairclust import DeepFairClustering, distributed, metrics
 from fairclust.losses import dfc_loss_terms
-from ddp_helpers import free_port, join
 
 WORLD = 2
 FIT = dict(n_clusters=10, recipe="faithful", n_iters=120, batch_size=64, pretrain_epochs=8, teacher_epochs=8, dec_iters=150,

@@ -11,7 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
 from fairclust import DeepFairClustering, metrics
-from fairclust.config import resolve
+from fairclust.config import DFCConfig
 from fairclust.errors import FairclustError
 from fairclust.teachers import umap_gmm, umap_gmm_scored
 
@@ -118,10 +118,10 @@ def test_no_fair_labels_gives_the_argmax(reversed_digits, default_fit):
 
 
 def test_explicit_iterations_replace_the_epochs():
-    assert resolve("default").epochs == 15.0
-    cfg = resolve("default", n_iters=40)
+    assert DFCConfig.resolve("default").epochs == 15.0
+    cfg = DFCConfig.resolve("default", n_iters=40)
     assert cfg.epochs == 0 and cfg.n_iters == 40
-    assert resolve("faithful").epochs == 0 and resolve("faithful").teacher == "dec"
+    assert DFCConfig.resolve("faithful").epochs == 0 and DFCConfig.resolve("faithful").teacher == "dec"
 
 
 @pytest.mark.parametrize("name,value,message", [
@@ -133,7 +133,7 @@ def test_explicit_iterations_replace_the_epochs():
 ])
 def test_bad_settings_are_one_line_errors(name, value, message):
     with pytest.raises(FairclustError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
-        resolve("default", **{name: value})
+        DFCConfig.resolve("default", **{name: value})
 
 
 def test_predict_with_groups_is_labels_and_without_is_the_argmax(reversed_digits, default_fit):
@@ -204,7 +204,12 @@ def test_collapse_guard_retries_a_diverged_training(reversed_digits, default_fit
     kw = dict(SMALL, random_state=0, cache_dir=str(cache), lr=2.0)
     with pytest.raises(FairclustError, match="diverged"):
         DeepFairClustering(10, collapse_retry=None, **kw).fit(X, sensitive_features=g)
-    model = DeepFairClustering(10, collapse_retry=0.005, **kw).fit(X, sensitive_features=g)
+    seen = []  # (iteration, the training's encoder): the callbacks see the retry, which is kept
+    model = DeepFairClustering(10, collapse_retry=0.005, **kw).fit(
+        X, sensitive_features=g, callbacks=[lambda it, trainer: seen.append((it, id(trainer.encoder)))])
+    starts = [enc for it, enc in seen if it == 0]
+    assert len(starts) == 2 and starts[0] != starts[1] and starts[1] == id(model.encoder_)
+    assert seen[-1][1] == id(model.encoder_) and seen[-1][0] == model.history_["iterations_run"]
     rec = model.history_["collapse_retry"]
     assert rec["first_clusters"] == 0 and rec["retry_clusters"] == rec["teacher_clusters"] == 10, rec
     assert rec["kept"] == "retry" and rec["retry_lr"] == pytest.approx(0.01)
@@ -231,23 +236,22 @@ def test_collapse_guard_recovers_merged_clusters_on_digits_reverse(tmp_path):
     assert metrics.accuracy(ds.y, model.labels_) >= 0.82
 
 
-def test_auto_teacher_chooses_on_a_subsample_and_refits_the_choice(reversed_digits, monkeypatch):
-    """``auto`` scores every candidate on at most SELECT_SAMPLES of a group (here 150 of 400, so the
+def test_auto_teacher_chooses_on_a_subsample_and_refits_the_choice(reversed_digits):
+    """``auto`` scores every candidate on at most ``teacher_select_samples`` of a group (here 150 of 400, so the
     choice costs the same however large the group) and refits only the chosen one on the whole group:
     each group's assignment is exactly that kind's teacher fitted on all of the group's samples.
     Measured seeds 0 / 1 / 2 (1 and 2 threads): within-group accuracy 0.885 / 0.848, 0.890 / 0.848,
     0.890 / 0.890 (umap, umap, canonical chosen)."""
     from fairclust import teachers
-    from fairclust.align import canonical_frame
     from fairclust.cache import StageCache
+    from fairclust.canonical import canonical_frame
     from fairclust.embedding import embed
     from fairclust.pretrain import Pretrainer
 
     X, y, g = reversed_digits
-    monkeypatch.setattr(teachers, "SELECT_SAMPLES", 150)
     Xt = torch.from_numpy(X.astype(np.float32))
-    pre = Pretrainer(Xt, g, resolve("default", pretrain_epochs=1, latent_dim=16), 0, torch.device("cpu"),
-                     StageCache(False))
+    cfg = DFCConfig.resolve("default", pretrain_epochs=1, latent_dim=16).replace(teacher_select_samples=150)
+    pre = Pretrainer(Xt, g, cfg, 0, torch.device("cpu"), StageCache(False))
     encoder, key = pre.shared_encoder()
     P = pre.teacher_assignments(10, encoder, key)
     spaces = {"umap": X, "vae-umap": embed(encoder, Xt, torch.device("cpu")).numpy(), "canonical": canonical_frame(X)}

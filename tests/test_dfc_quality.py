@@ -61,28 +61,47 @@ def test_kmeans_sees_dfc_pretrained_encoder(runs):
     assert len(list((cache / "shared_vae").glob("*.pt"))) == 1  # k-means loaded DFC's shared VAE
 
 
-def test_default_labels_far_fairer_than_kmeans(runs, digits):
-    """The default recipe's ``labels_`` are its fair labels: their Balance is the LP's guarantee
-    (checked here as plumbing). What DFC itself learnt is judged on the argmax of its ``q``
-    (``predict``): nearly independent of the group, by I(C;G), where k-means is not at all."""
+def test_dfc_argmax_is_nearly_independent_of_the_group(runs, digits):
+    """What DFC itself learnt, judged on the argmax of its ``q`` (``predict``), not on its fair labels
+    (whose Balance the LP guarantees whatever DFC learnt): k-means on the same features splits the
+    data by group (I(C;G) = ln 2, Balance 0); DFC's argmax is nearly independent of it.
+    Measured seeds 0-2 (1 and 2 threads): ARGMAX_ICG_MEASURED."""
     dfc_model, _, rep, _ = runs
     X, _, g = digits
-    dfc, km = rep["dfc"], rep["kmeans"]
-    # measured: fair labels' Balance 0.889-0.906, MNCE 0.998; k-means 0 and 0, I(C;G) ln 2 = 0.693
-    assert dfc["balance"] > km["balance"] + 0.7, (dfc["balance"], km["balance"])
-    assert dfc["mnce"] > km["mnce"] + 0.7, (dfc["mnce"], km["mnce"])
-    assert dfc["balance"] <= dfc["balance_max"] == 1.0
-    argmax = metrics.information_report(dfc_model.predict(X), sensitive_features=g)
-    # the argmax's I(C;G): 0.010-0.027 nats (its Balance, a minimum over clusters, 0.01-0.53)
-    assert argmax["I_C_G"] < 0.1 * km["information"]["I_C_G"], (argmax["I_C_G"], km["information"]["I_C_G"])
+    km = rep["kmeans"]
+    argmax = dfc_model.predict(X)
+    info = metrics.information_report(argmax, sensitive_features=g)
+    assert km["balance"] == 0.0 and km["information"]["I_C_G"] > 0.6  # k-means: the groups apart
+    assert info["I_C_G"] < 0.1 * km["information"]["I_C_G"], (info["I_C_G"], km["information"]["I_C_G"])
+    assert metrics.mnce(argmax, sensitive_features=g) > ARGMAX_MNCE_FLOOR
 
 
-def test_dfc_accuracy_far_above_kmeans(runs):
-    _, _, rep, _ = runs
-    dfc, km = rep["dfc"], rep["kmeans"]
-    # measured: DFC 0.749-0.799, k-means 0.338-0.365 (it splits by group), difference 0.41-0.44
-    assert dfc["accuracy"] >= km["accuracy"] + 0.25, (dfc["accuracy"], km["accuracy"])
-    assert dfc["n_nonempty_clusters"] == 10
+def test_dfc_argmax_is_as_accurate_as_its_teachers_and_far_above_kmeans(runs, digits):
+    """DFC's argmax keeps what its matched teachers know and k-means on the same features does not
+    reach. Measured seeds 0-2 (1 and 2 threads): ARGMAX_ACC_MEASURED."""
+    dfc_model, _, rep, _ = runs
+    X, y, _ = digits
+    argmax = dfc_model.predict(X)
+    acc, teachers = metrics.accuracy(y, argmax), metrics.accuracy(y, dfc_model.teacher_labels_)
+    assert acc >= rep["kmeans"]["accuracy"] + ACC_OVER_KMEANS, (acc, rep["kmeans"]["accuracy"])
+    assert acc >= teachers - ACC_UNDER_TEACHERS, (acc, teachers)
+    assert len(np.unique(argmax)) == 10
+
+
+def test_fair_labels_cost_little_accuracy(runs, digits):
+    """The fair labels move samples of the argmax into the share bounds (LP-guaranteed, counted here)
+    at little cost in accuracy. Measured seeds 0-2 (1 and 2 threads): FAIR_COST_MEASURED."""
+    dfc_model, _, rep, _ = runs
+    X, y, g = digits
+    argmax, labels, info = dfc_model.predict(X), dfc_model.labels_, dfc_model.fair_labels_info_
+    r = np.bincount(g) / len(g)
+    for c in np.unique(labels):  # every cluster holds each group's share within 5%, up to the rounding
+        counts = np.bincount(g[labels == c], minlength=2)
+        n = counts.sum()
+        assert np.all(counts >= r * 0.95 * n - info["violation"] - 1e-9), (c, counts)
+        assert np.all(counts <= r * n / 0.95 + info["violation"] + 1e-9), (c, counts)
+    assert info["changed"] == int((labels != argmax).sum())
+    assert metrics.accuracy(y, labels) >= metrics.accuracy(y, argmax) - FAIR_COST_MAX
 
 
 def test_dfc_history_tracks_the_run(runs, digits):
@@ -109,6 +128,7 @@ def faithful(digits, runs):
     return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)
 
 
+@pytest.mark.slow
 def test_faithful_recipe_is_fair_and_meaningful(faithful, runs):
     km = runs[2]["kmeans"]
     # measured (argmax labels, the paper's): Balance 0.681-0.800, MNCE 0.974-0.991; k-means 0 and 0
@@ -131,6 +151,7 @@ def faithful_no_adversary(digits, runs, faithful):
     return metrics.report(model.labels_, sensitive_features=g, labels_true=y, n_clusters=10)
 
 
+@pytest.mark.slow
 def test_faithful_fairness_does_not_hinge_on_the_adversary(faithful, faithful_no_adversary, runs):
     """What makes the paper's method fair at this size is L_c's target, normalised per group per
     batch (each group is pulled to spread over every cluster), not the adversary: argmax labels,

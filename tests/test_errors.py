@@ -18,10 +18,10 @@ from fairclust import DeepFairClustering
 from fairclust.cli import main
 from fairclust.data import load_dataset
 from fairclust.errors import DataFileError, FairclustError, FairclustTypeError
-from fairclust.methods.base import check_sensitive
-from fairclust.methods.falg import FairAssignment
+from fairclust.methods.fair_assignment import FairAssignment
 from fairclust.runner import prepare_out_dir
 from fairclust.utils import check_seed, resolve_device
+from fairclust.validation import check_sensitive
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(40, 5)).astype(np.float32)
@@ -68,8 +68,8 @@ API_CASES = {
     "non-numeric seed": (lambda: fit(random_state="abc"), FairclustError, r"random_state must be an integer"),
     "float seed": (lambda: check_seed(1.5), FairclustError, r"random_state must be an integer, got 1.5"),
     "negative seed": (lambda: check_seed(-1), FairclustError, r"random_state must be non-negative"),
-    "unknown recipe": (lambda: fit(recipe="fast"), FairclustError, r"unknown recipe 'fast'; choose one of"),
-    "latent_dim = 0": (lambda: fit(latent_dim=0), FairclustError, r"latent_dim must be finite and positive, got 0"),
+    "unknown recipe": (lambda: fit(recipe="fast"), FairclustError, r"unknown DFC recipe 'fast'; choose one of"),
+    "latent_dim < 0": (lambda: fit(latent_dim=-2), FairclustError, r"latent_dim must be finite and >= 0, got -2"),
     "negative epochs": (lambda: fit(pretrain_epochs=-1), FairclustError, r"pretrain_epochs must be finite and >= 0"),
     "NaN alpha_f": (lambda: fit(alpha_f=float("nan")), FairclustError, r"alpha_f must be finite and >= 0, got nan"),
     "negative alpha_s": (lambda: fit(alpha_s=-0.5), FairclustError, r"alpha_s must be finite and >= 0, got -0.5"),
@@ -77,7 +77,7 @@ API_CASES = {
     "n_iters = 0": (lambda: fit(n_iters=0), FairclustError, r"n_iters must be finite and positive, got 0"),
     "text batch size": (lambda: fit(batch_size="big"), FairclustError, r"batch_size must be a number \(int\)"),
     "fair_labels = 1": (lambda: fit(fair_labels=1.0), FairclustError, r"fair_labels must be in \[0, 1\), got 1.0"),
-    "falg delta not a number": (lambda: FairAssignment(3, delta="x", features="raw").fit(X, sensitive_features=G),
+    "falg delta not a number": (lambda: FairAssignment(3, delta="x", feature_space="raw").fit(X, sensitive_features=G),
                                 FairclustError, r"delta must be a number in \[0, 1\), got 'x'"),
     "unknown device": (lambda: resolve_device("tpu"), FairclustError, r"unknown device 'tpu'"),
     "unknown dataset": (lambda: load_dataset("mnist-uspss"), FairclustError, r"unknown dataset 'mnist-uspss'"),
@@ -163,7 +163,7 @@ def test_model_file_errors(tmp_path):
 
 
 def test_short_idx_file(tmp_path):
-    from fairclust.data.paper import read_idx
+    from fairclust.data.digit_files import read_idx
 
     header = b"\x00\x00\x08\x03" + struct.pack(">3I", 10, 28, 28)
     (tmp_path / "short").write_bytes(header + bytes(100))

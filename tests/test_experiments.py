@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fairclust import figures
 from fairclust.cli import main
-from fairclust.experiments import matching, params, run_figures, tsne
+from fairclust.experiments import label_matching as matching
+from fairclust.experiments import params, tsne
 from fairclust.experiments.common import read_csv
 
 TINY = ["--dataset", "digits-reverse", "--limit", "60", "--seed", "0", "--iters", "6", "--batch-size", "32",
@@ -216,9 +218,9 @@ def test_report_is_one_offline_page(runs):
     assert main(["report", str(root)]) == 0
     page = (root / "report.html").read_text()
     pngs = sorted(root.rglob("*.png"))
-    own = [p for p in pngs if p.name in run_figures.FIGURE_NAMES]  # the DFC runs' own figures
+    own = [p for p in pngs if p.name in figures.FIGURE_NAMES]  # the DFC runs' own figures
     assert {p.parent.name for p in own} == {"tsne", "probe"}  # the runs that trained a DFC into their --out
-    assert sorted(p.name for p in own if p.parent.name == "probe") == sorted(run_figures.FIGURE_NAMES)
+    assert sorted(p.name for p in own if p.parent.name == "probe") == sorted(figures.FIGURE_NAMES)
     assert "teacher_matching.png" not in {p.name for p in own if p.parent.name == "tsne"}  # faithful: no matching
     assert page.count('src="data:image/png;base64,') == len(pngs) == 7 + len(own)  # 5 t-SNE, matching, params
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
@@ -256,3 +258,20 @@ def test_tsne_of_a_default_recipe_fit_follows_its_schedule(runs, tmp_path):
     assert [r["iteration"] for r in summary] == [i for i in planned if i < end] + [end]
     assert {r["n_iters"] for r in summary} == {schedule["n_iters"]}
     assert summary[-1]["accuracy"] == pytest.approx(_metrics(out)["accuracy"])
+
+
+def test_a_loaded_model_keeps_the_seed_it_drew(digits60, tmp_path):
+    """``--model`` reuses a DFC fitted with a drawn seed (``random_state=None``): the experiment's
+    metrics.json records that seed, and its baselines pretrain with it (``random_state`` is None)."""
+    from fairclust import DeepFairClustering
+    from fairclust.experiments.common import dfc_model
+
+    ds = digits60
+    model = DeepFairClustering(10, random_state=None, n_iters=2, batch_size=16, pretrain_epochs=1, cache_dir=False,
+                               recipe="faithful", teacher_epochs=1, dec_iters=2)
+    model.fit(ds.X, sensitive_features=ds.sensitive)
+    model.save(tmp_path / "model.pt")
+    loaded, opts = dfc_model(ds, {"cache_dir": False}, seed=0, n_clusters=10, out=tmp_path,
+                             model_path=str(tmp_path / "model.pt"))
+    assert json.loads((tmp_path / "metrics.json").read_text())["seed"] == model.seed_ == loaded.seed_
+    assert opts["recipe"] == "faithful" and opts["teacher_epochs"] == 1 and opts["pretrain_epochs"] == 1

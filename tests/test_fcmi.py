@@ -15,10 +15,11 @@ import pytest
 import torch
 
 from fairclust import metrics
+from fairclust.config import FCMIConfig
 from fairclust.data import load_dataset
 from fairclust.errors import FairclustError
 from fairclust.methods import METHODS, make_method
-from fairclust.methods.fcmi import FCMI, RECIPES, resolve
+from fairclust.methods.fcmi import FCMI
 from fairclust.methods.fcmi_losses import (
     conditional_entropy,
     fcmi_objective,
@@ -145,22 +146,26 @@ def test_gradients_are_finite_when_a_group_is_absent():
 # ----------------------------------------------------------------------------- settings and input
 def test_recipes_and_registration():
     assert METHODS["fcmi"] is FCMI
-    paper = RECIPES["paper"]  # the authors' main.py defaults
-    assert (paper.batch_size, paper.epochs, paper.warmup_epochs, paper.lr) == (512, 300, 20, 1e-3)
+    paper = FCMIConfig.resolve("paper")  # the authors' main.py defaults
+    assert (paper.batch_total, paper.total_epochs, paper.warmup_epochs, paper.lr) == (512, 300, 20, 1e-3)
     assert (paper.alpha, paper.beta, paper.tau_balance, paper.tau_onehot) == (0.04, 0.2, 0.1, 0.1)
-    default = RECIPES["default"]  # same method and weights, shorter
+    default = FCMIConfig.resolve("default")  # same method and weights, shorter
     assert (default.alpha, default.beta, default.tau_balance, default.tau_onehot) == (0.04, 0.2, 0.1, 0.1)
-    est = make_method("fcmi", 10, 0, recipe="paper", alpha_f=3.0, epochs=50.0, verbose=False)
-    assert isinstance(est, FCMI) and resolve(est.recipe, epochs=est.epochs).epochs == 50
-    assert resolve("paper", epochs=30).warmup_epochs == 2  # the recipe's share (20 of 300) unless given
-    assert resolve("default", epochs=30, warmup_epochs=0).warmup_epochs == 0
+    assert (default.batch_total, default.total_epochs, default.warmup_epochs) == (128, 50, 10)
+    # DFC's settings (alpha_f, its per-group batch_size and epochs) do not reach FCMI in a grid
+    est = make_method("fcmi", 10, 0, recipe="paper", alpha_f=3.0, epochs=50.0, batch_size=7, total_epochs=40,
+                      verbose=False)
+    assert isinstance(est, FCMI) and est.recipe_params()["total_epochs"] == 40
+    assert est.recipe_params()["batch_total"] == 512
+    assert FCMIConfig.resolve("paper", total_epochs=30).warmup_epochs == 2  # the recipe's share (20 of 300)
+    assert FCMIConfig.resolve("default", total_epochs=30, warmup_epochs=0).warmup_epochs == 0
 
 
 def test_network_is_the_authors_plain_form():
     """No BatchNorm: the representation k-means clusters (eval mode) is the one training moves
     (train mode). With fairclust's BatchNorm networks the two differed and FCMI reached 0.40 on
     digits-reverse where the authors' code reaches 0.84 (docs/results.md, "FCMI parity")."""
-    from fairclust.methods.fcmi import FCMINet
+    from fairclust.methods.fcmi_net import FCMINet
 
     for shape in ((1, 32, 32), (12,)):
         net = FCMINet(shape, 10, 3, tanh_output=len(shape) == 3)
@@ -185,20 +190,21 @@ def test_own_flags_reach_fcmi_only():
         return make_method(method, 10, 0, strict=True, **method_options(args))
 
     est = estimator("fcmi", "--fcmi-alpha", "0.1", "--fcmi-beta", "0", "--warmup-epochs", "3", "--tau-onehot", "0.5")
-    s = est._settings()
+    s = est._config()
     assert (s.alpha, s.beta, s.warmup_epochs, s.tau_onehot, s.tau_balance) == (0.1, 0.0, 3, 0.5, 0.1)
-    assert estimator("fcmi")._settings() == RECIPES["default"]  # unset flags: the recipe's values
+    # unset flags: the recipe's values (latent_dim 0 means n_clusters)
+    assert estimator("fcmi")._config() == FCMIConfig.resolve("default").replace(latent_dim=10)
     with pytest.raises(FairclustError, match="does not take beta .*--fcmi-beta.*fcmi"):
         estimator("dfc", "--fcmi-beta", "0")
 
 
 @pytest.mark.parametrize("kwargs,fragment", [
     (dict(recipe="faithful"), "unknown FCMI recipe"),
-    (dict(epochs=0), "epochs must be positive"),
-    (dict(epochs=2.5), "whole number"),
-    (dict(beta=-1.0), "beta must be >= 0"),
+    (dict(total_epochs=0), "total_epochs must be finite and positive"),
+    (dict(total_epochs=2.5), "whole number"),
+    (dict(beta=-1.0), "beta must be finite and >= 0"),
     (dict(lr=float("nan")), "lr must be finite"),
-    (dict(epochs=5, warmup_epochs=5), "warmup_epochs=5 leaves no clustering epoch"),
+    (dict(total_epochs=5, warmup_epochs=5), "warmup_epochs=5 leaves no clustering epoch"),
     (dict(stop_tol=1.5), "stop_tol must be in [0, 1)"),
     (dict(tau_balance="hot"), "tau_balance must be a number"),
 ])
@@ -230,11 +236,11 @@ def test_feature_vectors_three_groups_predict_and_save_load(tmp_path):
     d = load_digits()
     X, y = d.data[:240].astype(np.float32), d.target[:240]
     groups = np.array(["a", "b", "c"])[np.arange(240) % 3]
-    m = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
+    m = FCMI(n_clusters=10, total_epochs=4, warmup_epochs=1, batch_total=64, random_state=0, cache_dir=False)
     m.fit(X, y, sensitive_features=groups)
     assert m.labels_.shape == (240,) and m.history_["epochs_run"] == 4
     assert m.history_["I_G_C"][0] is None and None not in m.history_["I_G_C"][1:]  # reconstruction only first
-    again = FCMI(n_clusters=10, epochs=4, warmup_epochs=1, batch_size=64, random_state=0, cache_dir=False)
+    again = FCMI(n_clusters=10, total_epochs=4, warmup_epochs=1, batch_total=64, random_state=0, cache_dir=False)
     assert np.array_equal(again.fit(X, y, sensitive_features=groups).labels_, m.labels_)  # deterministic per seed
     assert np.array_equal(m.predict(X), m.labels_)  # labels_ = the argmax under the centroids kept
     proba = m.predict_proba(X[:5])
@@ -266,7 +272,7 @@ def _reversed_digits(n_per_group: int = 200):
             np.repeat([0, 1], n_per_group))
 
 
-SMALL = dict(n_clusters=10, epochs=20, warmup_epochs=4, batch_size=32, random_state=0)
+SMALL = dict(n_clusters=10, total_epochs=20, warmup_epochs=4, batch_total=32, random_state=0)
 
 
 def test_the_group_term_raises_balance(tmp_path):
@@ -312,7 +318,7 @@ def test_command_line_run_and_table(tmp_path):
     """``fairclust run --method fcmi`` writes a model that FCMI.load reads; ``table`` has an FCMI row."""
     from fairclust.cli import main
 
-    common = ["--dataset", "digits-reverse", "--limit", "30", "--epochs", "3", "--batch-size", "16", "--threads", "1",
+    common = ["--dataset", "digits-reverse", "--limit", "30", "--total-epochs", "3", "--batch-total", "16", "--threads", "1",
               "--quiet", "--no-cache", "--seed", "0"]
     assert main(["run", "--method", "fcmi", "--out", str(tmp_path / "run"), *common]) == 0
     labels = np.load(tmp_path / "run" / "labels.npy")

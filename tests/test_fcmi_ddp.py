@@ -13,15 +13,15 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from ddp_helpers import free_port, join
 from sklearn.datasets import load_digits
 
 from fairclust import distributed
 from fairclust.methods.fcmi import FCMI
 from fairclust.methods.fcmi_losses import fcmi_objective
-from ddp_helpers import free_port, join
 
 WORLD = 2
-FIT = dict(n_clusters=10, epochs=4, warmup_epochs=2, batch_size=64, random_state=0, device="cpu")
+FIT = dict(n_clusters=10, total_epochs=4, warmup_epochs=2, batch_total=64, random_state=0, device="cpu")
 
 
 def _data():

@@ -107,3 +107,42 @@ def test_only_the_entry_point_imports_the_command_line():
                       and any(d == f"{ROOT}.cli" or d.startswith(f"{ROOT}.cli.") for d in deps))
     assert into_cli == [f"{ROOT}.__main__"]
     assert sorted(m for m, deps in graph.items() if f"{ROOT}.cli" in deps) == [f"{ROOT}.__main__"]
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph collapsed to the package's top level: ``fairclust.methods.dfc`` is
+    ``fairclust.methods``, ``fairclust.runner`` itself; the root package ``fairclust`` is left out
+    (every module lies inside it)."""
+
+    def unit(name: str) -> str | None:
+        parts = name.split(".")
+        return ".".join(parts[:2]) if len(parts) > 1 else None
+
+    out: dict[str, set[str]] = {}
+    for name, deps in graph.items():
+        src = unit(name)
+        if src is None:
+            continue
+        out.setdefault(src, set()).update(d for d in map(unit, deps) if d is not None and d != src)
+    return out
+
+
+def test_package_level_graph_collapses_submodules():
+    graph = {"fairclust": {"fairclust.a"}, "fairclust.a": {"fairclust.p.x"}, "fairclust.p.x": {"fairclust.p.y"},
+             "fairclust.p.y": {"fairclust.a"}, "fairclust.p": set()}
+    assert package_graph(graph) == {"fairclust.a": {"fairclust.p"}, "fairclust.p": {"fairclust.a"}}
+    with pytest.raises(graphlib.CycleError):  # a -> p (x) -> a, though no module cycles
+        graphlib.TopologicalSorter(package_graph(graph)).prepare()
+
+
+def test_no_import_cycle_between_packages():
+    """No cycle between the package's top-level modules and subpackages either: a run's figures
+    (``fairclust.figures``) need no experiment code, the experiments call the runner, and nothing
+    below them imports them back."""
+    graph = package_graph(import_graph())
+    assert "fairclust.figures" in graph and "fairclust.experiments" in graph
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        pytest.fail("package-level import cycle: " + " -> ".join(exc.args[1]))
+    assert "fairclust.experiments" not in graph["fairclust.runner"]

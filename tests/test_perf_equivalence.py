@@ -2,7 +2,7 @@
 
 fairclust's ``DFCTrainer.step`` reads the frozen teachers' assignments from a table
 computed once, runs NHWC convolutions and batched (per-group) loss terms; the reference
-(bench/authors_step.py) runs the teachers at every step with autograd on, NCHW, per-group
+(tests/authors_step.py) runs the teachers at every step with autograd on, NCHW, per-group
 loops and the broadcast Student-t distance, with its own critic, gradient reversal, GRL
 coefficient and reparameterisation (nothing of fairclust's but the encoder network). Same
 weights, same inputs, same random draws, in float64: the losses, every parameter's gradient
@@ -10,15 +10,10 @@ and the parameters after the Adam step must agree to float tolerance (float32 di
 BatchNorm-backward rounding only).
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from authors_step import make_pair  # noqa: E402
+from authors_step import make_pair  # tests/authors_step.py: the reference iteration
 
 
 @pytest.mark.parametrize("t", [0, 7000])

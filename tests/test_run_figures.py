@@ -1,4 +1,4 @@
-"""The figures of one run (``fairclust.experiments.run_figures``): what they draw is the data's.
+"""The figures of one run (``fairclust.figures``): what they draw is the data's.
 
 The drawing functions run on generated data and return the numbers they drew; each is
 compared with an independent count. Then ``fairclust run`` writes the PNGs beside
@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from fairclust import align
+from fairclust import figures as rf
 from fairclust.cli import main
-from fairclust.experiments import run_figures as rf
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -15,19 +15,20 @@ import numpy as np
 import pytest
 
 from fairclust import DeepFairClustering
-from fairclust.config import make_schedule, resolve
+from fairclust.config import DFCConfig
 from fairclust.data.custom import load_npz, mapped_member
+from fairclust.fair_lp import fair_assignment_lp, fair_labels
 from fairclust.methods.dfc_training import evaluation_sample
-from fairclust.methods.falg import fair_assignment_lp, fair_labels
 from fairclust.perf import Stages, reset_peak_rss
 from fairclust.pretrain import vae_iterations
+from fairclust.schedule import make_schedule
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ----------------------------------------------------------------------------- schedules
 def test_capped_schedule_keeps_small_runs_and_stops_large_ones_at_the_cap():
-    cfg = resolve("default")  # 15 epochs, b = 128, at most 300,000 samples drawn
+    cfg = DFCConfig.resolve("default")  # 15 epochs, b = 128, at most 300,000 samples drawn
     small = make_schedule(cfg, [10_000, 10_000])  # 15 x 79 x 256 = 303,360 > 300,000: just capped
     assert small.n_iters == math.ceil(300_000 / 256) and small.capped
     tiny = make_schedule(cfg, [5_000, 5_000])
@@ -37,16 +38,16 @@ def test_capped_schedule_keeps_small_runs_and_stops_large_ones_at_the_cap():
     assert big.eval_every == math.ceil(big.n_iters / 15)  # as many checks of the stopping rule as epochs
     three = make_schedule(cfg, [70_000, 20_000, 5_000])  # the cap counts every group's samples
     assert three.n_iters == math.ceil(300_000 / (3 * 128))
-    uncapped = make_schedule(resolve("default", max_samples=0), [70_000, 70_000])
+    uncapped = make_schedule(DFCConfig.resolve("default", max_samples=0), [70_000, 70_000])
     assert uncapped.n_iters == 15 * math.ceil(70_000 / 128) and not uncapped.capped
-    assert not make_schedule(resolve("faithful"), [70_000, 70_000]).capped  # fixed T, as before
+    assert not make_schedule(DFCConfig.resolve("faithful"), [70_000, 70_000]).capped  # fixed T, as before
 
 
 def test_vae_length_is_epochs_up_to_the_cap():
     assert vae_iterations(20_000, 256, 10, 200_000) == vae_iterations(20_000, 256, 10) == 782
     assert vae_iterations(140_000, 256, 10, 200_000) == 782
     assert vae_iterations(140_000, 256, 10) == 5469
-    assert resolve("faithful").pretrain_max_samples == 0 and resolve("paper").pretrain_max_samples == 0
+    assert DFCConfig.resolve("faithful").pretrain_max_samples == 0 and DFCConfig.resolve("paper").pretrain_max_samples == 0
 
 
 def test_evaluation_sample_is_all_below_the_cap_and_per_group_above():

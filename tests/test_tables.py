@@ -18,7 +18,7 @@ import pytest
 from fairclust import metrics
 from fairclust.cli import main
 from fairclust.data import load_dataset
-from fairclust.data.table import looks_like_image_index
+from fairclust.data.tabular import looks_like_image_index
 from fairclust.errors import DataFileError, FairclustError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

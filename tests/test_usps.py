@@ -10,7 +10,7 @@ import pytest
 from datafiles import write_mnist, write_usps_h5
 
 from fairclust import metrics
-from fairclust.data import embedded, load_dataset, paper
+from fairclust.data import digit_files, embedded, load_dataset
 from fairclust.errors import DataFileError
 
 USPS_TEST = resources.files("fairclust.data") / "files" / embedded.USPS_TEST_FILE
@@ -23,7 +23,7 @@ def real_lines(n: int | None = None) -> list[str]:
 
 
 def test_esl_reader_reads_the_real_usps_test_set():
-    X, y = paper.read_usps(USPS_TEST)
+    X, y = digit_files.read_usps(USPS_TEST)
     assert X.shape == (2007, 1, 16, 16) and X.dtype == np.float32 and y.dtype == np.int64
     assert X.min() >= 0.0 and X.max() <= 1.0
     assert X.min() < 0.01 and X.max() > 0.99  # ESL's -1 and 1 are black and white
@@ -35,7 +35,7 @@ def test_esl_reader_reads_the_real_usps_test_set():
 
 def test_usps_train_finds_zip_train_gzipped_or_plain_in_every_candidate_folder(tmp_path):
     lines = real_lines(30)
-    expected_X, expected_y = paper.read_usps(USPS_TEST)
+    expected_X, expected_y = digit_files.read_usps(USPS_TEST)
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "zip.train.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     (tmp_path / "b" / "USPS").mkdir(parents=True)
@@ -43,7 +43,7 @@ def test_usps_train_finds_zip_train_gzipped_or_plain_in_every_candidate_folder(t
     plain = [" ".join(f"{float(v):.4f}" for v in ln.split()) for ln in lines]
     (tmp_path / "b" / "USPS" / "zip.train").write_text("\n".join(plain) + "\n")
     for d in ("a", "b"):
-        X, y = paper.usps_train(tmp_path / d)
+        X, y = digit_files.usps_train(tmp_path / d)
         assert X.shape == (30, 1, 16, 16) and X.dtype == np.float32
         np.testing.assert_allclose(X, expected_X[:30], atol=1e-4)
         np.testing.assert_array_equal(y, expected_y[:30])
@@ -52,13 +52,13 @@ def test_usps_train_finds_zip_train_gzipped_or_plain_in_every_candidate_folder(t
     assert ds.n_samples == 42 and np.bincount(ds.sensitive).tolist() == [12, 30]
     np.testing.assert_allclose(ds.X[12:], embedded.upsample(expected_X[:30], 32), atol=1e-6)
     write_usps_h5(tmp_path / "a", n=7)  # usps.h5 wins over zip.train.gz
-    assert paper.usps_train(tmp_path / "a")[0].shape == (7, 1, 16, 16)
+    assert digit_files.usps_train(tmp_path / "a")[0].shape == (7, 1, 16, 16)
 
 
 def test_missing_usps_names_all_three_formats_and_where_each_comes_from(tmp_path):
     (tmp_path / "zip.test.gz").write_bytes(USPS_TEST.read_bytes())  # the test set is not the training set
     with pytest.raises(DataFileError) as e:
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
     msg = str(e.value)
     assert "\n" not in msg
     for needle in ("usps.h5 (HDF5)", "usps.bz2 (bz2 libsvm)", "zip.train[.gz] (ESL text)", "kaggle.com",
@@ -77,14 +77,14 @@ def test_malformed_esl_files_give_one_line_errors(tmp_path, content, why):
     path = tmp_path / "zip.train"
     path.write_text("\n".join(content(real_lines(4))) + "\n")
     with pytest.raises(DataFileError, match=f"zip.train' is not an ESL zip-code USPS file.*{why}") as e:
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
     assert "\n" not in str(e.value) and "hastie.su.domains" in str(e.value)
 
 
 def test_truncated_gzip_esl_file_gives_a_one_line_error(tmp_path):
     (tmp_path / "zip.train.gz").write_bytes(USPS_TEST.read_bytes()[:5000])
     with pytest.raises(DataFileError, match="zip.train.gz' is not an ESL zip-code USPS file") as e:
-        paper.usps_train(tmp_path)
+        digit_files.usps_train(tmp_path)
     assert "\n" not in str(e.value)
 
 
@@ -97,7 +97,7 @@ def test_mnist_usps_mini_is_mnist5k_plus_the_real_usps_test_set():
     assert np.array_equal(ds.X, again.X) and np.array_equal(ds.y, again.y)
     assert np.array_equal(ds.sensitive, again.sensitive)
     mnist_X, mnist_y = embedded.mnist5k()
-    usps_X, usps_y = paper.read_usps(USPS_TEST)
+    usps_X, usps_y = digit_files.read_usps(USPS_TEST)
     np.testing.assert_array_equal(ds.X[:5000], mnist_X)
     np.testing.assert_array_equal(ds.X[5000:], embedded.upsample(usps_X, 32))
     np.testing.assert_array_equal(ds.y, np.concatenate([mnist_y, usps_y]))

@@ -22,7 +22,7 @@ import torch
 
 from .files import atomic_write_bytes
 
-CACHE_VERSION = 1  # bump when a stage's computation changes, so old entries are not reused
+CACHE_VERSION = 1  # bump to invalidate every entry (the format); each stage also keys on its own code version
 
 
 def default_cache_dir() -> Path:

@@ -1,6 +1,6 @@
 """The paper's per-data-set settings, which one recipe cannot hold (SPEC section 1.4).
 
-The ``paper`` recipe (:data:`fairclust.config.RECIPES`) is the authors' MNIST-USPS run:
+The ``paper`` recipe (:class:`fairclust.config.DFCConfig`) is the authors' MNIST-USPS run:
 b = 512 samples per group, alpha_f = alpha_s = 1. The paper (Section 5.1, "Implementation")
 trains its two ResNet-50 data sets, MTFL and Office-31, with b = 128, and for Office-31 it
 rescales the structural loss, which sums ``b x b`` affinities over ``K`` clusters:

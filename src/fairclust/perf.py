@@ -6,7 +6,9 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import resource
 import sys
+import time
 
 # glibc mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -54,7 +56,6 @@ def peak_rss_mb() -> float:
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform.startswith("linux") else 2**20)
 
@@ -83,7 +84,6 @@ class Stages:
 
     @contextlib.contextmanager
     def measure(self, name: str):
-        import time
 
         reset_peak_rss()
         t0 = time.perf_counter()

@@ -18,6 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .checkpoint import load_safely
+from .errors import FairclustError
+from .files import atomic_save
+
 
 def plain(v: Any) -> Any:
     """NumPy scalars and arrays inside JSON values as Python numbers and lists."""
@@ -80,7 +84,6 @@ def restore_fitted_state(est: Any, state: dict) -> None:
 
 def save_model(est: Any, path: str | Path, fmt: str, version: int) -> None:
     """Write ``est`` (its parameters and every fitted attribute) to ``path``, atomically."""
-    from .files import atomic_save
 
     params = {k: (str(v) if isinstance(v, Path) else v) for k, v in est.get_params().items()}
     obj = {"format": fmt, "version": version, "params": json.dumps(params, default=plain), "fitted": fitted_state(est)}
@@ -89,8 +92,6 @@ def save_model(est: Any, path: str | Path, fmt: str, version: int) -> None:
 
 def load_model(cls: type, path: str | Path, fmt: str, version: int) -> Any:
     """An estimator of ``cls`` as :func:`save_model` wrote it; never executes code from the file."""
-    from .checkpoint import load_safely
-    from .errors import FairclustError
 
     path = Path(path)
     if not path.is_file():

@@ -14,16 +14,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from .align import canonical_frame, centroids
+from .align import centroids
 from .cache import StageCache, fingerprint
-from .config import DFCConfig
+from .canonical import canonical_frame
+from .config import (
+    DEC_TEACHERS,
+    INIT_CENTERS,
+    SHARED_VAE,
+    UMAP_TEACHERS,
+    DFCConfig,
+    EncoderConfig,
+)
 from .embedding import embed, kmeans, soft_assign
 from .errors import FairclustError
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
 from .perf import Stages
 from .sampling import BalancedSampler, sample_per_group
+from .teachers import UmapGmm, umap_gmm_options
 from .utils import progress
+
+# each cached stage's code version: bump a stage's number when what it computes changes, so that entries
+# computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
+STAGE_VERSIONS = {SHARED_VAE: 2, DEC_TEACHERS: 2, UMAP_TEACHERS: 2, INIT_CENTERS: 2}
 
 
 def recon_kind(X: torch.Tensor | np.ndarray) -> str:
@@ -124,7 +137,7 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: DFC
 class Pretrainer:
     """Runs (or loads from the cache) the three pretraining stages for one data set."""
 
-    def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: DFCConfig, seed: int,
+    def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: EncoderConfig, seed: int,
                  device: torch.device, cache: StageCache, verbose: bool = False):
         self.X = X
         self.codes = np.asarray(group_codes, dtype=np.int64)
@@ -141,16 +154,19 @@ class Pretrainer:
         self.loaded_from_cache: dict[str, bool] = {}
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
-        if settings.teacher == "canonical" and X.ndim != 4:
+        self._canonical: np.ndarray | None = None
+        if getattr(settings, "teacher", None) == "canonical" and X.ndim != 4:
             raise FairclustError("teacher='canonical' needs images (N x C x H x W); for feature vectors use "
                                  "teacher='auto', 'umap' or 'vae-umap'")
 
-    def _settings(self, *names: str) -> dict[str, Any]:
-        """The settings a stage reads (the encoder's shape ones always), for its cache key."""
-        return {n: getattr(self.s, n) for n in ("latent_dim", "center_input") + names}
+    def stage_key(self, stage: str, **parts: Any) -> str:
+        """The cache key of ``stage``: the data, the seed, the stage's code version, every setting the stage
+        reads (:meth:`fairclust.settings.Config.stage_values`) and ``parts`` (the run's other inputs)."""
+        return self.cache.key(stage, data=self.data_key, seed=self.seed, stage_version=STAGE_VERSIONS[stage],
+                              settings=self.s.stage_values(stage), **parts)
 
     def _cached(self, stage: str, parts: dict, compute):
-        key = self.cache.key(stage, data=self.data_key, seed=self.seed, **parts)
+        key = self.stage_key(stage, **parts)
         with self.stages.measure(stage):
             hit = self.cache.get(stage, key)
             self.loaded_from_cache[stage] = hit is not None
@@ -161,17 +177,11 @@ class Pretrainer:
 
     def shared_encoder(self) -> tuple[torch.nn.Module, str]:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
-        parts = self._settings("pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight")
-        cap = self.s.pretrain_max_samples
-        batch = vae_group_batch(self.X.shape[0], self.n_groups, self.s.pretrain_batch_size) * self.n_groups
-        if cap and vae_iterations(self.X.shape[0], batch, self.s.pretrain_epochs, cap) < \
-                vae_iterations(self.X.shape[0], batch, self.s.pretrain_epochs):
-            parts["pretrain_max_samples"] = cap  # in the key only where it shortens the run (older caches stay valid)
         state, key = self._cached(
-            "shared_vae", parts,
+            SHARED_VAE, {},
             lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
                                           epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose,
-                                          max_samples=cap)},
+                                          max_samples=self.s.pretrain_max_samples)},
         )
         enc = make_encoder(self.shape, self.s.latent_dim, self.s.center_input)
         enc.load_state_dict(state["encoder"])
@@ -192,10 +202,6 @@ class Pretrainer:
         """
         if self.s.teacher != "dec":
             return self._umap_teachers(n_clusters, encoder, encoder_key)
-        parts = self._settings("teacher_epochs", "pretrain_batch_size", "pretrain_lr", "kl_weight", "dec_iters",
-                               "dec_update_interval", "dec_batch_size", "dec_lr", "kmeans_n_init")
-        parts["n_clusters"] = int(n_clusters)
-
         def compute() -> dict:
             P = torch.zeros(self.X.shape[0], n_clusters)
             for g in range(self.n_groups):
@@ -211,12 +217,10 @@ class Pretrainer:
                 P[torch.from_numpy(members)] = q
             return {"P": P}
 
-        out, _ = self._cached("teachers", parts, compute)
+        out, _ = self._cached(DEC_TEACHERS, {"n_clusters": int(n_clusters)}, compute)
         return out["P"].numpy()
 
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
-        from .teachers import SELECT_SAMPLES, UMAP_GMM, UmapGmm
-
         kind = self.s.teacher
         images = self.X.ndim == 4
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
@@ -224,35 +228,35 @@ class Pretrainer:
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
-        # a choice: each candidate fitted and scored on at most SELECT_SAMPLES of the group (a fixed-size choice),
-        # the chosen one refitted on the capped group where the group is larger; it then places the rest
-        select = min(cap, SELECT_SAMPLES) if len(inputs) > 1 else None
+        # a choice: each candidate fitted and scored on at most teacher_select_samples of the group (a fixed-size
+        # choice), the chosen one refitted on the capped group where the group is larger; it then places the rest
+        select = min(cap, self.s.teacher_select_samples) if len(inputs) > 1 else None
+        options = umap_gmm_options(self.s)
 
         def compute() -> dict:
             spaces = {"umap": self.X.numpy()}
             if "vae-umap" in inputs:
                 spaces["vae-umap"] = self.embedding(encoder)
             if "canonical" in inputs:
-                spaces["canonical"] = canonical_frame(self.X.numpy())
+                spaces["canonical"] = self.canonical()
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
                 fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select or cap,
-                                        **UMAP_GMM) for name in inputs}
+                                        **options) for name in inputs}
                 best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
                 final = fitted[best]
                 if select is not None and select < cap and int(members.sum()) > select:
-                    final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **UMAP_GMM)
+                    final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **options)
                 P[members] = final.assign()
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
 
-        parts = {"n_clusters": int(n_clusters), "kind": kind, "candidates": inputs, "umap": dict(UMAP_GMM),
-                 "select": "silhouette", "select_samples": select, "max_samples": cap,
+        parts = {"n_clusters": int(n_clusters), "candidates": inputs, "select_samples": select,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
-        out, _ = self._cached("teachers_umap", parts, compute)
+        out, _ = self._cached(UMAP_TEACHERS, parts, compute)
         self.teacher_choice = json.loads(out["choice"])
         return out["P"].numpy()
 
@@ -261,6 +265,13 @@ class Pretrainer:
         if self._embedding is None or self._embedding[0] is not encoder:
             self._embedding = (encoder, embed(encoder, self.X, self.device).numpy())
         return self._embedding[1]
+
+    def canonical(self) -> np.ndarray:
+        """Every sample in its canonical frame (:func:`fairclust.canonical.canonical_frame`), computed once
+        (the teachers and the cross-group matching share it)."""
+        if self._canonical is None:
+            self._canonical = canonical_frame(self.X.numpy(), self.s.canonical_size, self.s.canonical_threshold)
+        return self._canonical
 
     def teacher_centers(self, encoder: torch.nn.Module, P: np.ndarray) -> np.ndarray:
         """Initial centres from (aligned) teachers: each cluster's ``P``-weighted mean of ``mu``.
@@ -272,7 +283,7 @@ class Pretrainer:
 
     def initial_centers(self, encoder: torch.nn.Module, encoder_key: str, n_clusters: int) -> np.ndarray:
         """Stage 3: k-means (several restarts) on mu of the shared encoder, group-balanced sample."""
-        parts = {"encoder": encoder_key, "n_clusters": int(n_clusters), "n_init": self.s.kmeans_n_init}
+        parts = {"encoder": encoder_key, "n_clusters": int(n_clusters)}
 
         def compute() -> dict:
             idx = sample_per_group(self.codes, min(np.bincount(self.codes)), np.random.default_rng(self.seed))
@@ -280,5 +291,5 @@ class Pretrainer:
             km = kmeans(Z, n_clusters, self.s.kmeans_n_init, self.seed)
             return {"centers": torch.tensor(km.cluster_centers_, dtype=torch.float32)}
 
-        out, _ = self._cached("init_centers", parts, compute)
+        out, _ = self._cached(INIT_CENTERS, parts, compute)
         return out["centers"].numpy()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import distributed, metrics
+from . import distributed, figures, metrics
 from .data import Dataset
 from .errors import FairclustError
 from .files import atomic_save, write_json
@@ -51,7 +52,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
     ``resume`` continues from it. ``metrics.json`` is written last of the results: it marks a
     finished run. With ``figures`` the run's PNGs follow it
-    (:mod:`fairclust.experiments.run_figures`); a figure that fails only warns.
+    (:mod:`fairclust.figures`); a figure that fails only warns.
     ``strict``: refuse settings the method does not take (:func:`fairclust.methods.make_method`).
     """
     options = dict(options or {})
@@ -127,12 +128,8 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
 
 def write_figures(out: Path, ds: Dataset, est: Any, labels: np.ndarray, n_clusters: int, record: dict) -> None:
     """The run's figures beside its results; any failure (even importing matplotlib) only warns."""
-    import warnings
-
     try:
-        from .experiments import run_figures
-
-        run_figures.for_run(out, ds, est, labels, n_clusters, seed=record["seed"], final=record)
+        figures.for_run(out, ds, est, labels, n_clusters, seed=record["seed"], final=record)
     except Exception as exc:  # noqa: BLE001 - the results are written; a picture must not lose them
         warnings.warn(f"the run's figures were not written ({type(exc).__name__}: {exc}); its results are complete",
                       RuntimeWarning, stacklevel=2)

@@ -13,13 +13,13 @@ measured end to end, the teachers bound what DFC reaches (docs/results.md). Two 
 * ``vae-umap``: the same on the shared VAE's embedding ``mu`` instead of the input (N2D:
   autoencoder -> UMAP -> GMM). Better where the VAE has learnt the data (MNIST: 0.93 vs
   0.82 within a group), far worse where it has not (800 tiny 8x8 digits: 0.63 vs 0.89).
-* ``canonical``: the same on the images' canonical frame (:func:`fairclust.align.canonical_frame`:
+* ``canonical``: the same on the images' canonical frame (:func:`fairclust.canonical.canonical_frame`:
   each image cropped to the square around its ink, 16 x 16). Where a source draws its images
   small and not exactly centred, a pixel's shift moves every stroke and the input's teacher falls
   to chance (0.26-0.29 on small, +-1 pixel digits); in the canonical frame it is 0.77-0.84.
 * ``auto`` (default recipe): all of these that apply (``canonical`` for images only), and per
   group the partition whose clusters are best separated in its own UMAP embedding (silhouette;
-  unsupervised model selection), each candidate fitted and scored on at most ``SELECT_SAMPLES``
+  unsupervised model selection), each candidate fitted and scored on at most ``teacher_select_samples``
   of the group and the chosen one refitted on the (capped) group. The silhouette ranked the
   better one first on every group measured (docs/results.md).
 """
@@ -31,12 +31,21 @@ import os
 import warnings
 
 import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+from sklearn.mixture import GaussianMixture
 
-# the UMAP + GMM teacher's own settings: its defaults and its cache key (fairclust.pretrain) read this one dict
-UMAP_GMM = {"n_neighbors": 15, "pca_dim": 50, "gmm_restarts": 3, "score_sample": 2000}
-# ``auto`` fits and scores each candidate on at most this many samples of a group, then refits the chosen
-# one on the whole (capped) group: the choice costs a fixed amount however large the group (fairclust.pretrain)
-SELECT_SAMPLES = 2000
+from .config import DFCConfig
+
+
+def umap_gmm_options(cfg: DFCConfig) -> dict:
+    """:class:`UmapGmm`'s keyword arguments from DFC's settings (recipe constants: ``umap_neighbors`` ...)."""
+    return {"n_neighbors": cfg.umap_neighbors, "min_dist": cfg.umap_min_dist, "pca_dim": cfg.pca_dim,
+            "gmm_restarts": cfg.gmm_restarts, "reg_covar": cfg.gmm_reg_covar, "score_sample": cfg.silhouette_samples}
+
+
+UMAP_GMM = umap_gmm_options(DFCConfig())  # the defaults: every recipe's values
 
 
 def _umap():
@@ -71,12 +80,9 @@ class UmapGmm:
     """
 
     def __init__(self, X: np.ndarray, n_clusters: int, seed: int, *, n_neighbors: int = UMAP_GMM["n_neighbors"],
-                 pca_dim: int = UMAP_GMM["pca_dim"], gmm_restarts: int = UMAP_GMM["gmm_restarts"],
+                 min_dist: float = UMAP_GMM["min_dist"], pca_dim: int = UMAP_GMM["pca_dim"],
+                 gmm_restarts: int = UMAP_GMM["gmm_restarts"], reg_covar: float = UMAP_GMM["reg_covar"],
                  score_sample: int = UMAP_GMM["score_sample"], max_samples: int | None = None):
-        from sklearn.decomposition import PCA
-        from sklearn.metrics import silhouette_score
-        from sklearn.mixture import GaussianMixture
-
         Z = np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
         n_all = Z.shape[0]
         fit = np.arange(n_all)
@@ -96,10 +102,10 @@ class UmapGmm:
         else:
             with _torch_threads_kept(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-                self.reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=0.0,
+                self.reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist,
                                             random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
                 self.E_fit = self.reducer.fit_transform(Z[fit])
-        self.gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=1e-4,
+        self.gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=reg_covar,
                                    random_state=seed).fit(self.E_fit)
         labels = self.gmm.predict(self.E_fit)
         sub = np.random.default_rng(seed).permutation(n)[:score_sample]
@@ -129,8 +135,6 @@ def _torch_threads_kept():
     """UMAP ends by restoring numba's thread count (the machine's core count, whatever
     OMP_NUM_THREADS says), and numba's OpenMP layer shares torch's runtime: torch would then
     train on every core. Put torch's count back."""
-    import torch
-
     threads = torch.get_num_threads()
     try:
         yield

@@ -4,6 +4,7 @@ One module per command, each with ``register(subparsers)``:
 
 * :mod:`.run`       ``fairclust run`` (alias ``fit``): one method on one data set
 * :mod:`.datasets`  ``fairclust datasets``: the paper's Table 1
+* :mod:`.recipes`   ``fairclust recipes``: every setting and its value per recipe
 * :mod:`.bench`     ``fairclust bench step``: time one DFC iteration
 * :mod:`.table`     ``fairclust table`` (Tables 2-3) and ``fairclust table probe`` (Table 4)
 * :mod:`.figure`    ``fairclust figure tsne | matching | params`` (Figures 4-6)
@@ -21,11 +22,15 @@ import argparse
 import sys
 from typing import Sequence
 
+import torch
+
 from ..errors import FairclustError
-from . import bench, datasets, figure, report, run, table
+from ..perf import tune_allocator
+from ..utils import use_deterministic_algorithms
+from . import bench, datasets, figure, recipes, report, run, table
 
 EXIT_INPUT = 2
-COMMANDS = (run, datasets, bench, table, figure, report)
+COMMANDS = (run, datasets, recipes, bench, table, figure, report)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,15 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # bad arguments (one line, exit 2) or --help (exit 0)
         return int(exc.code or 0)
-    from ..perf import tune_allocator
 
     tune_allocator()  # reuse freed activations instead of page-faulting them in again (~2x on CPU)
     if getattr(args, "threads", None):
-        import torch
 
         torch.set_num_threads(args.threads)
     if getattr(args, "deterministic", False):
-        from ..utils import use_deterministic_algorithms
 
         use_deterministic_algorithms()
     try:

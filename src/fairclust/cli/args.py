@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import runner
-from ..config import RECIPE_NAMES, SETTINGS
+from ..data import load_dataset
 from ..errors import FairclustError
-from ..methods import METHOD_SETTINGS
+from ..methods import public_settings, takers
 from ..paper_settings import paper_overrides
+from ..settings import RECIPE_NAMES
 from ..utils import check_seed
 from ..validation import check_delta
 
@@ -72,7 +73,7 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_table_options(p: argparse.ArgumentParser) -> None:
-    """Feature tables (.csv, .tsv, .parquet; :mod:`fairclust.data.table`)."""
+    """Feature tables (.csv, .tsv, .parquet; :mod:`fairclust.data.tabular`)."""
     p.add_argument("--sensitive", default=None, metavar="COLUMN",
                    help="for a table (.csv, .tsv, .parquet): the column of groups (required for a table)")
     p.add_argument("--label", default=None, metavar="COLUMN", help="for a table: the column of classes (optional)")
@@ -97,7 +98,6 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 def load_data(args: argparse.Namespace, name: str | None = None):
     """The data set ``name`` (default ``--dataset``) as the data options say."""
-    from ..data import load_dataset
 
     return load_dataset(args.dataset if name is None else name, data_dir=args.data_dir, download=args.download,
                         limit=args.limit, seed=args.seed, weights=args.weights, image_size=args.image_size,
@@ -107,8 +107,8 @@ def load_data(args: argparse.Namespace, name: str | None = None):
 
 # ----------------------------------------------------------------------------- method
 def _setting_type(s):
-    """The argparse type of setting ``s`` (its range is checked by :func:`fairclust.config.resolve`)."""
-    if s.optional:  # a fraction in [0, 1): its error names the flag and the default recipe's value
+    """The argparse type of setting ``s`` (its range is checked by :meth:`fairclust.settings.Config.resolve`)."""
+    if s.fraction:  # a fraction in [0, 1): its error names the flag and the default recipe's value
         return delta if s.name == "fair_labels" else from_check(
             check_delta, name=s.cli_flag, example=f"{s.cli_flag} {s.value_in('default')}", hint="")
     if s.kind is int:
@@ -116,23 +116,34 @@ def _setting_type(s):
     return s.kind
 
 
-def add_setting_flags(p: argparse.ArgumentParser, settings: tuple = SETTINGS,
-                      title: str = "DFC settings (default: the recipe's; see `fairclust run --show-config`)") -> None:
-    """One flag per public setting of :data:`fairclust.config.SETTINGS` (``None``: the recipe's value);
-    booleans and optional settings also get ``--no-NAME``."""
-    g = p.add_argument_group(title)
-    for s in settings:
-        if not s.public:
-            continue
-        takers = "" if s.methods == ("dfc",) else f" [{', '.join(s.methods)}]"
+def _group_title(methods: list[str]) -> str:
+    if methods == ["dfc"]:
+        return "DFC settings"
+    if "dfc" in methods and "kmeans" in methods:
+        return "settings of the shared encoder (DFC and the baselines on it)"
+    return f"settings of {', '.join(methods)}"
+
+
+def add_setting_flags(p: argparse.ArgumentParser, methods: dict[str, type] | None = None) -> None:
+    """One flag per public setting of every method (of ``methods``, default all: :mod:`fairclust.config`;
+    ``None``: the recipe's value), grouped by the methods that take it; booleans and settings that can
+    be switched off also get ``--no-NAME``."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for s in public_settings(methods).values():
+        taking = takers(s.name, methods)
+        title = _group_title(taking)
+        if title not in groups:
+            groups[title] = p.add_argument_group(title + " (default: the recipe's; see `fairclust run --show-config`)")
+        g = groups[title]
+        shown = "" if len(taking) == 1 else f" [{', '.join(taking)}]"
         if s.kind is bool:
-            g.add_argument(s.cli_flag, dest=s.name, action="store_true", default=None, help=s.help + takers)
+            g.add_argument(s.cli_flag, dest=s.name, action="store_true", default=None, help=s.help + shown)
             g.add_argument("--no-" + s.cli_flag[2:], dest=s.name, action="store_false", help=f"not {s.cli_flag}")
             continue
-        metavar = s.metavar or ("DELTA" if s.optional else None)
+        metavar = s.metavar or ("DELTA" if s.fraction else None)
         g.add_argument(s.cli_flag, dest=s.name, type=_setting_type(s), default=None, metavar=metavar,
-                       choices=s.choices or None, help=s.help + takers)
-        if s.optional:
+                       choices=s.choices or None, help=s.help + shown)
+        if s.fraction and s.optional:
             g.add_argument("--no-" + s.cli_flag[2:], dest=s.name, action="store_const", const=False,
                            help=f"switch {s.name} off")
 
@@ -146,19 +157,21 @@ def add_method_args(p: argparse.ArgumentParser) -> None:
                         "targets, fair labels, epochs with early stopping), faithful (CPU sizes, the paper's method "
                         "exactly) or paper (SPEC 1.4 sizes; Office-31 with its own b and alpha_s)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
-    p.add_argument("--cache-dir", default=None, help="pretraining cache (default $FAIRCLUST_CACHE or ~/.cache/fairclust)")
+    p.add_argument("--cache-dir", default=None, help="pretraining cache (default $FAIRCLUST_CACHE, else $XDG_CACHE_HOME/fairclust, else "
+                   "~/.cache/fairclust)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the pretraining cache")
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_setting_flags(p)
-    add_setting_flags(p, tuple(METHOD_SETTINGS.values()), "settings of one method (default: its recipe's)")
 
 
 def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict:
-    """The estimator arguments of :func:`add_method_args` (``None``: the recipe's value).
+    """The estimator arguments of :func:`add_method_args` (``None``: the recipe's value), as
+    :func:`fairclust.methods.make_method` takes them.
 
     With ``--recipe paper``, the settings SPEC 1.4 gives ``dataset``
-    (:func:`fairclust.paper_settings.paper_overrides`) fill the arguments not set here.
+    (:func:`fairclust.paper_settings.paper_overrides`) go under ``extras``: they fill the
+    arguments not set here, for the methods that take them (never an error for the others).
     """
     opts = {
         "recipe": args.recipe,
@@ -166,10 +179,10 @@ def method_options(args: argparse.Namespace, dataset: str | None = None) -> dict
         "cache_dir": False if args.no_cache else args.cache_dir,
         "verbose": not args.quiet,
         "checkpoint_every": getattr(args, "checkpoint_every", None),
-        **{s.name: getattr(args, s.name) for s in (*SETTINGS, *METHOD_SETTINGS.values()) if s.public},
+        **{name: getattr(args, name) for name in public_settings()},
     }
     if args.recipe == "paper" and dataset is not None:
-        opts.update({k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None})
+        opts["extras"] = {k: v for k, v in paper_overrides(dataset).items() if opts.get(k) is None}
     return opts
 
 

@@ -1,4 +1,4 @@
-"""``fairclust bench step``: time one DFC training iteration (:func:`fairclust.timing.bench_step`).
+"""``fairclust bench step``: time one DFC training iteration (:func:`fairclust.step_benchmark.bench_step`).
 
 Prints a summary, then one JSON line (the only line with ``--json``).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..step_benchmark import bench_step
 from .args import non_negative_int, positive_int
 
 
@@ -28,7 +29,6 @@ def register(subparsers) -> None:
 
 
 def cmd_bench_step(args: argparse.Namespace) -> int:
-    from ..timing import bench_step
 
     rec = bench_step(args.batch_size, args.device, n_groups=args.groups, n_clusters=args.n_clusters,
                      warmup=args.warmup, repeats=args.repeats, peak=not args.no_peak)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..data.summary import format_table, table1
 from .args import seed
 
 
@@ -18,8 +19,6 @@ def register(subparsers) -> None:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from ..data.summary import format_table, table1
-
     rows, missing = table1(args.data_dir, seed=args.seed)
     if args.json:
         print(json.dumps({"datasets": rows, "not_found": missing}, indent=2))

@@ -1,6 +1,6 @@
 """``fairclust figure tsne | matching | params``: the paper's Figures 4, 5 and 6.
 
-The work is done by :mod:`fairclust.experiments.tsne`, :mod:`~fairclust.experiments.matching`
+The work is done by :mod:`fairclust.experiments.tsne`, :mod:`~fairclust.experiments.label_matching`
 and :mod:`~fairclust.experiments.params`; each command here parses its arguments, loads the
 data, runs it and prints where the files are.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 
 from ..errors import FairclustError
-from ..experiments import matching, params, tsne
+from ..experiments import label_matching, params, tsne
 from ..experiments.common import fmt
+from ..methods import METHODS
 from .args import (
     add_experiment_args,
     add_model_arg,
@@ -54,7 +55,7 @@ def register(subparsers) -> None:
     q.add_argument("--snapshots", type=_numbers(int, "iterations"), default=None,
                    help="comma-separated iterations to show (default: 0, T/3, 2T/3, T); 0 = before training")
 
-    q = figure("matching", matching, "Figure 5: DFC vs best / worst matching of per-group clusterings", cmd_matching)
+    q = figure("matching", label_matching, "Figure 5: DFC vs best / worst matching of per-group clusterings", cmd_matching)
     q.add_argument("--compare", default="", help="more methods shown beside DFC, e.g. scfc,spfc (default none)")
     add_model_arg(q)
 
@@ -81,14 +82,13 @@ def cmd_tsne(args: argparse.Namespace) -> int:
 
 
 def cmd_matching(args: argparse.Namespace) -> int:
-    from ..methods import METHODS
 
     compare = tuple(m.strip() for m in args.compare.split(",") if m.strip())
     unknown = [m for m in compare if m not in METHODS]
     if unknown:
         raise FairclustError(f"--compare: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     ds, out = setup(args)
-    res = matching.run(ds, method_options(args, args.dataset), out, seed=args.seed, n_clusters=args.n_clusters,
+    res = label_matching.run(ds, method_options(args, args.dataset), out, seed=args.seed, n_clusters=args.n_clusters,
                        compare=compare, model_path=args.model)
     for r in res["rows"]:
         print(f"{r['method']:<36} Acc {fmt(r['accuracy'])}  NMI {fmt(r['nmi'])}  Balance {fmt(r['balance'])}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..experiments.report import write
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="one self-contained HTML page of a run directory's metrics and figures")
@@ -13,7 +15,6 @@ def register(subparsers) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..experiments.report import write
 
     path = write(args.dir, args.out)
     print(f"report written to {path} ({path.stat().st_size / 1024:.0f} KiB, self-contained)")

@@ -4,14 +4,17 @@ One method on one data set: prints the results table and writes ``metrics.json``
 ``labels.npy``, ``config.json`` (the seed and every setting used), ``history.json`` and
 ``model.pt`` to ``--out`` (default ``runs/DATASET-METHOD-seedS``), and the run's figures
 (``composition.png``; ``gallery.png`` for images; DFC's ``curves.png`` and
-``teacher_matching.png``; :mod:`fairclust.experiments.run_figures`) unless ``--no-figures``.
+``teacher_matching.png``; :mod:`fairclust.figures`) unless ``--no-figures``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
+from .. import distributed, runner
+from ..methods import METHODS, make_method
 from .args import (
     add_data_args,
     add_method_args,
@@ -22,7 +25,6 @@ from .args import (
 
 
 def register(subparsers) -> None:
-    from ..methods import METHODS
 
     p = subparsers.add_parser("run", aliases=["fit"],
                               help="cluster one data set with one method and print the results table")
@@ -40,21 +42,18 @@ def register(subparsers) -> None:
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic GPU kernels only (bit-reproducible on one GPU; slower)")
     p.add_argument("--show-config", action="store_true",
-                   help="print every DFC setting's value for this recipe and these flags (JSON), then exit "
+                   help="print every setting's value of --method for this recipe and these flags (JSON), then exit "
                         "without loading data")
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import json
 
-    from .. import distributed, runner
-    from ..methods import make_method
 
     options = method_options(args, args.dataset)
-    # settings a method does not take, and (DFC) an incoherent combination, fail here, before the data loads
-    est = make_method(args.method, args.n_clusters or 2, args.seed, strict=True, **options)
-    shown = est.recipe_params() if hasattr(est, "recipe_params") else est.get_params()
+    # settings or run options a method does not take, and an incoherent combination, fail here, before the data loads
+    est = make_method(args.method, args.n_clusters or 2, args.seed, strict=True, resume=args.resume, **options)
+    shown = est.recipe_params()
     if args.show_config:
         print(json.dumps(shown, indent=2, default=str))
         return 0

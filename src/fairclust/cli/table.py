@@ -1,7 +1,7 @@
 """``fairclust table``: the paper's tables.
 
 * ``fairclust table --datasets A,B --methods all|m1,m2 --seeds N --out DIR``: Tables 2-3,
-  every method on every data set for several seeds (:mod:`fairclust.experiments.table`).
+  every method on every data set for several seeds (:mod:`fairclust.experiments.comparison`).
 * ``fairclust table probe --dataset NAME --out DIR``: Table 4, can a classifier recover the
   group from a representation? (:mod:`fairclust.experiments.probe`).
 """
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 
+from .. import runner
 from ..errors import FairclustError
 from ..experiments import probe
+from ..experiments.comparison import CELLS, parse_methods, run_grid, write_table
 from .args import (
     add_data_options,
     add_experiment_args,
@@ -54,8 +56,6 @@ def register(subparsers) -> None:
 def cmd_table(args: argparse.Namespace) -> int:
     from threadpoolctl import threadpool_limits
 
-    from .. import runner
-    from ..experiments.table import CELLS, parse_methods, run_grid, write_table
 
     if not args.datasets or not args.out:
         raise FairclustError("fairclust table needs --datasets A,B and --out DIR")

@@ -3,7 +3,7 @@
 ``load_dataset(name_or_path)`` returns a :class:`Dataset`. Names come from
 :func:`available_datasets`; a path to an ``.npz`` file (``X``, ``sensitive``, optional
 ``y``) loads custom data, a ``.csv`` / ``.tsv`` / ``.parquet`` table with
-``sensitive="COLUMN"`` a feature table (:mod:`.table`). Nothing is downloaded unless
+``sensitive="COLUMN"`` a feature table (:mod:`.tabular`). Nothing is downloaded unless
 ``download=True``.
 
 Images are float32 in [0, 1], shape ``N x C x H x W``; features are ``N x D``.
@@ -24,6 +24,7 @@ from .registry import (
     limit_per_group,
     register,
 )
+from .tabular import table_options_given
 
 __all__ = ["Dataset", "register", "load_dataset", "available_datasets", "DATASETS", "limit_indices", "limit_per_group"]
 
@@ -32,7 +33,7 @@ def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, downlo
                  limit: int | None = None, seed: int = 0, **kwargs: Any) -> Dataset:
     """Build a registered data set by name, or load a custom ``.npz`` / image-folder ``.csv`` file by path,
     or a feature table (``.csv`` / ``.tsv`` / ``.parquet``) with ``sensitive="COLUMN"`` and optionally
-    ``label="COLUMN"``, ``one_hot=True``, ``features=[...]`` (:mod:`fairclust.data.table`).
+    ``label="COLUMN"``, ``one_hot=True``, ``features=[...]`` (:mod:`fairclust.data.tabular`).
 
     Builders receive ``limit`` too, so those that extract features can skip samples that
     ``limit_per_group`` would drop anyway (same seed, same draw).
@@ -40,8 +41,6 @@ def load_dataset(name: str | Path, *, data_dir: str | Path | None = None, downlo
 
     key = str(name)
     if key in DATASETS:
-        from .table import table_options_given
-
         if table_options_given(kwargs):
             raise FairclustError(f"--sensitive, --label, --one-hot and --features apply to table files (.csv, .tsv, "
                                  f".parquet), not to the registered data set {key!r}; leave them out")

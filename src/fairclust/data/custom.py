@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
+from . import tabular as table
+from .folder import load_csv
 from .registry import Dataset
 
 
@@ -29,7 +32,6 @@ def mapped_member(path: Path, name: str) -> np.memmap | None:
     page cache. ``None`` when the member is compressed (``savez_compressed``), absent, or not a
     plain numeric array (those are read as usual).
     """
-    import struct
 
     with zipfile.ZipFile(path) as zf:
         try:
@@ -109,8 +111,7 @@ def load_npz(path: Path) -> Dataset:
 
 def load_path(path: Path, **kwargs) -> Dataset:
     """A data file by its suffix: ``.npz`` arrays, a ``.csv`` image-folder index, or a feature
-    table (``.csv`` / ``.tsv`` / ``.parquet``; which ``.csv`` is which: :mod:`.table`)."""
-    from . import table
+    table (``.csv`` / ``.tsv`` / ``.parquet``; which ``.csv`` is which: :mod:`.tabular`)."""
 
     suffix = path.suffix.lower()
     if table.table_options_given(kwargs) and suffix not in table.TABLE_SUFFIXES:
@@ -120,7 +121,6 @@ def load_path(path: Path, **kwargs) -> Dataset:
         return load_npz(path)
     if suffix == ".csv" and not table.table_options_given(kwargs) and (
             not path.is_file() or table.looks_like_image_index(path)):
-        from .folder import load_csv
 
         return load_csv(path, **kwargs)
     if suffix in table.TABLE_SUFFIXES:

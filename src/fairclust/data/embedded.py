@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import DataFileError
+from .digit_files import read_usps
 from .images import pad_to, reversed_pair, source_pair, sources, upsample  # noqa: F401  (also imported from here)
 from .registry import Dataset, register
 
@@ -41,7 +42,6 @@ def mnist5k() -> tuple[np.ndarray, np.ndarray]:
 
 def usps_test() -> tuple[np.ndarray, np.ndarray]:
     """The 2,007 USPS test digits shipped with fairclust as ``N x 1 x 32 x 32`` floats in [0, 1], and classes."""
-    from .paper import read_usps
 
     with resources.as_file(resources.files(__package__) / "files" / USPS_TEST_FILE) as path:
         if not path.is_file():  # pragma: no cover - a broken install

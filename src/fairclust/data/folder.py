@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from .registry import Dataset
+from .features import resnet50_features
+from .registry import Dataset, limit_indices
 
 CSV_FORMAT = "a CSV with rows 'path,group[,label]' (paths relative to the CSV's folder)"
 
@@ -89,8 +90,6 @@ def load_csv(path: Path, *, image_size: int | None = None, weights=None, downloa
 
     With ``limit``, only the images that ``limit_per_group`` keeps are read.
     """
-    from .features import resnet50_features
-    from .registry import limit_indices
 
     paths, groups, labels = read_csv(Path(path))
     sens, group_names = _codes(groups)

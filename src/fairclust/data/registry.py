@@ -6,7 +6,9 @@ Builders (:mod:`.embedded`, :mod:`.paper`) register themselves here on import;
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -82,3 +84,12 @@ def limit_per_group(ds: Dataset, limit: int | None, seed: int) -> Dataset:
     if limit is None:
         return ds
     return ds.subset(limit_indices(ds.sensitive, limit, seed))
+
+
+def data_root(data_dir: str | os.PathLike | None) -> Path:
+    """``data_dir``, else ``$FAIRCLUST_DATA``, else ``./data``."""
+    return Path(data_dir if data_dir is not None else os.environ.get("FAIRCLUST_DATA", "data"))
+
+
+def first_existing(candidates: list[Path]) -> Path | None:
+    return next((p for p in candidates if p.is_file()), None)

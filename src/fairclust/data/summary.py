@@ -16,6 +16,8 @@ import numpy as np
 from .. import metrics
 from ..errors import DataFileError
 from . import DATASETS, available_datasets, load_dataset
+from .features import FEATURE_DIM
+from .paper import IMAGE_INDEXES
 
 
 def summarise(name: str, *, kind: str, sensitive: np.ndarray, y: np.ndarray | None, dim: str,
@@ -46,8 +48,6 @@ def summarise_dataset(ds) -> dict:
 
 def table1(data_dir=None, seed: int = 2019) -> tuple[list[dict], dict[str, str]]:
     """Rows for every data set found, and why each paper data set was not."""
-    from .features import FEATURE_DIM
-    from .paper import IMAGE_INDEXES
 
     rows, missing = [], {}
     for name in available_datasets():

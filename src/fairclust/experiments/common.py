@@ -1,8 +1,6 @@
-"""What every experiment shares: the DFC run, metrics as CSV columns, CSV files and figures.
-
-Figures use matplotlib's object API (``matplotlib.figure.Figure``, rendered by Agg), so no
-global pyplot state and no display is needed. Every figure is drawn from the rows that were
-written to its CSV file, so the picture and the numbers cannot disagree.
+"""What every experiment shares: the DFC run, metrics as CSV columns, CSV files, and the figure
+helpers of :mod:`fairclust.figures.style`. Every figure is drawn from the rows that were written
+to its CSV file, so the picture and the numbers cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,14 +13,15 @@ from typing import Any, Iterable
 import numpy as np
 
 from .. import metrics, runner
+from ..config import DFCConfig
 from ..data import Dataset
 from ..errors import FairclustError
 from ..files import atomic_write_bytes, write_json
+from ..methods.dfc import DeepFairClustering
 from ..runner import fmt  # noqa: F401  (re-exported: the figures' captions use it)
 
-DPI = 100
-GROUP_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")
-PRETRAIN_PARAMS = ("recipe", "pretrain_epochs", "teacher_epochs", "dec_iters", "latent_dim")
+# a loaded DFC model's settings that its pretraining read: the baselines beside it get the same encoder
+PRETRAIN_PARAMS = ("recipe",) + tuple(p.name for p in DFCConfig.public() if p.stages)
 INFO_KEYS = ("I_Y_C", "sum_g_Pr_g_I_Y_g_C_g", "H_C", "sum_g_Pr_g_H_C_g", "I_C_G")
 
 
@@ -50,7 +49,6 @@ def dfc_model(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None, out
     """
     if model_path is None:
         return fit_dfc(ds, opts, seed=seed, n_clusters=n_clusters, out=out)["_estimator"], opts
-    from ..methods.dfc import DeepFairClustering
 
     model = DeepFairClustering.load(model_path)
     n_fit = len(model.labels_)
@@ -61,7 +59,7 @@ def dfc_model(ds: Dataset, opts: dict, *, seed: int, n_clusters: int | None, out
                              f"the model saw {n_fit}); pass the model.pt of a run on the same data and --limit")
     rep = runner.evaluate(ds, model.labels_, model.n_clusters)
     write_json(out / "metrics.json", {"dataset": ds.name, "method": "dfc", "model": str(model_path),
-                                      "seed": model.random_state, "n_samples": ds.n_samples, **rep})
+                                      "seed": model.seed_, "n_samples": ds.n_samples, **rep})
     params = model.get_params()
     return model, {**opts, **{k: params[k] for k in PRETRAIN_PARAMS}}
 
@@ -128,23 +126,3 @@ def read_csv(path: Path) -> list[dict]:
 
 def column(rows: Iterable[dict], key: str) -> np.ndarray:
     return np.array([r[key] for r in rows])
-
-
-# ----------------------------------------------------------------------------- figures
-def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: float = 4.5):
-    """A figure (not attached to pyplot) and its axes array, ``width x height`` inches per panel."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes
-
-
-def save_figure(fig, path: Path) -> Path:
-    """PNG at :data:`DPI` (at least 300 px a side for the sizes used here), written atomically."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-

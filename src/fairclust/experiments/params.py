@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures.style import new_figure, save_figure
 from ..utils import progress
 from .common import (
     fit_dfc,
     metric_columns,
-    new_figure,
     read_csv,
-    save_figure,
     write_csv,
 )
 

@@ -28,10 +28,10 @@ from ..embedding import batched_map
 from ..errors import FairclustError
 from ..files import atomic_write_bytes
 from ..methods import make_method
-from ..methods._features import pretrained_features
-from ..methods.base import standardisation
+from ..methods.shared_encoder import pretrained_features
 from ..nn import make_encoder
 from ..utils import progress, resolve_device
+from ..validation import standardisation
 from .common import dfc_model, fmt, group_codes, metric_columns, write_csv
 
 
@@ -114,14 +114,15 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
     device = resolve_device(opts.get("device"))
     latent = int(model.config_["latent_dim"])
     chance = float(np.bincount(codes[test]).max() / len(test))
-    pre_seed = model.random_state  # the seed of the pretraining DFC started from
+    pre_seed = model.seed_  # the seed of the pretraining DFC started from (drawn when random_state was None)
     vae = make_method("kmeans", model.n_clusters, pre_seed, **opts)
     preds = [
         ("unfair: encoder trained to predict the group", "same encoder + linear head, supervised",
          train_unfair(ds.X, codes, train, latent_dim=latent, epochs=epochs, seed=seed, device=device,
                       verbose=bool(opts.get("verbose")))),
         ("pretrained VAE encoder, frozen (mu)", CLASSIFIERS["logreg"],
-         probe_features(pretrained_features(vae, ds.X, codes, pre_seed), codes, train, "logreg", seed)),
+         probe_features(pretrained_features(vae, vae._config(), ds.X, codes, pre_seed), codes, train, "logreg",
+                        seed)),
     ]
     Z, Q = model.transform(ds.X), model.predict_proba(ds.X)
     for kind in CLASSIFIERS:

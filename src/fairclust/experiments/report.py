@@ -4,7 +4,7 @@ It gathers every ``metrics.json`` (as one table, a row per run), every PNG (embe
 base64, so the page works offline and can be mailed as one file), every CSV (as a table;
 long ones cut, with the row count), every Markdown file (as text) and the run's
 ``config.json``, from ``DIR`` and its sub-directories. A run's own figures
-(:mod:`.run_figures`: gallery, composition, curves, teacher matching) come first in each
+(:mod:`fairclust.figures`: gallery, composition, curves, teacher matching) come first in each
 directory, each with a one-line caption.
 """
 
@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import figures
 from ..errors import FairclustError
 from ..files import atomic_write_bytes
-from . import run_figures
 from .common import read_csv
 
 MAX_ROWS = 60
@@ -74,8 +74,8 @@ def metrics_section(directory: Path) -> str:
 
 
 def _figure_order(p: Path) -> tuple:
-    """A run's own figures first, in :data:`run_figures.FIGURE_NAMES` order, then the others by name."""
-    names = run_figures.FIGURE_NAMES
+    """A run's own figures first, in :data:`fairclust.figures.FIGURE_NAMES` order, then the others by name."""
+    names = figures.FIGURE_NAMES
     return (p.parent, names.index(p.name) if p.name in names else len(names), p.name)
 
 
@@ -84,7 +84,7 @@ def figures_section(directory: Path) -> str:
     for p in sorted(_files(directory, "*.png"), key=_figure_order):
         data = base64.b64encode(p.read_bytes()).decode("ascii")
         rel = html.escape(str(p.relative_to(directory)))
-        caption = run_figures.CAPTIONS.get(p.name)
+        caption = figures.CAPTIONS.get(p.name)
         text = f"<b>{rel}</b>: {html.escape(caption)}" if caption else rel
         parts.append(f'<figure><img alt="{rel}" src="data:image/png;base64,{data}"><figcaption>{text}</figcaption>'
                      "</figure>")

@@ -4,7 +4,7 @@ A fixed, group-stratified subsample is embedded (``mu``, encoder in eval mode) t
 with the K centres at each snapshot: the start (the pretrained shared encoder and the
 centres this fit starts from: k-means or the teachers' means, as its recipe says), points
 in the middle, and the end. The points are spread over the fit's own
-:class:`~fairclust.config.Schedule` (planned before fitting); when the stopping rule ends
+:class:`~fairclust.schedule.Schedule` (planned before fitting); when the stopping rule ends
 training early, the last panel is the fitted model at the iteration it stopped. Points are coloured
 by group, centres marked with black crosses. Each snapshot also gets the paper's metrics
 and the Section 4.3 quantities of the labels the model would give *all* samples then (the
@@ -25,19 +25,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import FairclustError
+from ..figures.style import GROUP_COLORS, new_figure, save_figure
 from ..methods import make_method
 from ..sampling import sample_per_group
 from .common import (
-    GROUP_COLORS,
     column,
     fit_dfc,
     fmt,
     group_codes,
     group_names,
     metric_columns,
-    new_figure,
     read_csv,
-    save_figure,
     write_csv,
 )
 
@@ -48,18 +46,26 @@ def snapshot_points(n_iters: int, n_points: int = 4) -> list[int]:
 
 
 class Snapshots:
-    """DFC callback: copies the encoder's weights and the centres at chosen iterations (0: the start)."""
+    """DFC callback: copies the encoder's weights and the centres at chosen iterations (0: the start).
+
+    A fit may train more than once (DFC's collapse guard retries from the same start): the copies are
+    kept per training, and :meth:`of` gives those of the training the fitted model kept.
+    """
 
     def __init__(self, iterations: list[int]):
         self.iterations = set(int(i) for i in iterations)
-        self.states: dict[int, dict] = {}
+        self.runs: dict[int, dict[int, dict]] = {}  # id of a training's encoder -> iteration -> state
 
     def __call__(self, iteration: int, trainer: Any) -> None:
         if iteration in self.iterations:
-            self.states[iteration] = {
+            self.runs.setdefault(id(trainer.encoder), {})[iteration] = {
                 "encoder": {k: v.detach().cpu().clone() for k, v in trainer.encoder.state_dict().items()},
                 "centers": trainer.centers.detach().cpu().numpy().copy(),
             }
+
+    def of(self, model: Any) -> dict[int, dict]:
+        """The states of the training whose encoder ``model`` (a fitted DFC) kept."""
+        return self.runs.get(id(model.encoder_), {})
 
 
 def at_state(model: Any, state: dict) -> Any:
@@ -97,7 +103,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
     assert model.schedule_.n_iters == n_iters, "the planned schedule is the fit's"
     codes = group_codes(ds)
     end = int(model.history_["iterations_run"])  # < n_iters when the stopping rule ended training
-    states = {it: s for it, s in snaps.states.items() if it < end}
+    states = {it: s for it, s in snaps.of(model).items() if it < end}
     states[end] = {"encoder": model.encoder_.state_dict(), "centers": model.cluster_centers_}
     idx = subsample(codes, n_points, seed)
     names = group_names(ds)

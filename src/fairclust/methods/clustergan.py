@@ -22,12 +22,12 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from ..config import ClusterGANConfig
 from ..embedding import batched_map
 from ..nn import make_decoder, make_encoder
 from ..pretrain import recon_kind
 from ..utils import progress, resolve_device, seed_everything
-from ._features import store_params
-from .base import FairClusterMixin
+from .base import FairClusterMixin, store_params
 
 
 class ClusterGAN(FairClusterMixin):
@@ -36,16 +36,18 @@ class ClusterGAN(FairClusterMixin):
     Parameters
     ----------
     n_clusters : int, default=10
-    noise_dim : int, default=30
+    noise_dim : int, default=None (recipe: 30)
         Size of the continuous part ``z_n``.
-    n_iters : int, default=300
-    batch_size : int, default=64
-    lr : float, default=2e-4
-    beta_n, beta_c : float, default=10, 10
+    n_iters : int, default=None (recipe: 300)
+    batch_total : int, default=None (recipe: 64)
+    lr : float, default=None (recipe: 2e-4)
+    beta_n, beta_c : float, default=None (recipe: 10, 10)
         Weights of the latent reconstruction terms (the paper's values).
-    sigma : float, default=0.1
+    sigma : float, default=None (recipe: 0.1)
         Standard deviation of ``z_n``.
     random_state : int, default=None
+
+    Every recipe has the same values (:class:`fairclust.config.ClusterGANConfig`).
 
     Attributes
     ----------
@@ -53,37 +55,42 @@ class ClusterGAN(FairClusterMixin):
         ``argmax`` of the encoder's cluster logits, all samples.
     """
 
-    def __init__(self, n_clusters: int = 10, *, noise_dim: int = 30, n_iters: int = 300, batch_size: int = 64,
-                 lr: float = 2e-4, beta_n: float = 10.0, beta_c: float = 10.0, sigma: float = 0.1,
+    Config = ClusterGANConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", noise_dim: int | None = None,
+                 n_iters: int | None = None, batch_total: int | None = None, lr: float | None = None,
+                 beta_n: float | None = None, beta_c: float | None = None, sigma: float | None = None,
                  device: str | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ClusterGAN":
+        cfg = self._config()
         X, _ = self._validate_fit(X, sensitive_features)
+        self.config_ = cfg.to_dict()
         X = self._fit_scaler(X)
         seed = self._fit_seed()
         seed_everything(seed)
         device = resolve_device(self.device)
-        shape, k, dn = tuple(X.shape[1:]), self.n_clusters, int(self.noise_dim)
+        shape, k, dn = tuple(X.shape[1:]), self.n_clusters, cfg.noise_dim
         squash = torch.sigmoid if recon_kind(X) == "bce" else (lambda t: t)
         gen = make_decoder(shape, dn + k).to(device)
         disc = make_encoder(shape, 1).to(device)
         enc = make_encoder(shape, dn + k).to(device)
-        opt_ge = torch.optim.Adam(list(gen.parameters()) + list(enc.parameters()), lr=self.lr, betas=(0.5, 0.9))
-        opt_d = torch.optim.Adam(disc.parameters(), lr=self.lr, betas=(0.5, 0.9))
+        opt_ge = torch.optim.Adam(list(gen.parameters()) + list(enc.parameters()), lr=cfg.lr, betas=(0.5, 0.9))
+        opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
         rng = np.random.default_rng(seed)
         Xt = torch.from_numpy(X)
-        b = min(int(self.batch_size), X.shape[0])
+        b = min(cfg.batch_total, X.shape[0])
         ones, zeros = torch.ones(b, device=device), torch.zeros(b, device=device)
-        for _ in progress(range(int(self.n_iters)), desc="ClusterGAN", enabled=self.verbose):
+        for _ in progress(range(cfg.n_iters), desc="ClusterGAN", enabled=self.verbose):
             c = torch.randint(0, k, (b,), device=device)
-            z = torch.cat([self.sigma * torch.randn(b, dn, device=device), F.one_hot(c, k).float()], 1)
+            z = torch.cat([cfg.sigma * torch.randn(b, dn, device=device), F.one_hot(c, k).float()], 1)
             fake = squash(gen(z))
             real = Xt[torch.from_numpy(rng.choice(X.shape[0], b, replace=False))].to(device)
             # generator + encoder
             code = enc(fake)[0]
             loss_ge = (F.binary_cross_entropy_with_logits(disc(fake)[0].squeeze(1), ones)
-                       + self.beta_n * F.mse_loss(code[:, :dn], z[:, :dn]) + self.beta_c * F.cross_entropy(code[:, dn:], c))
+                       + cfg.beta_n * F.mse_loss(code[:, :dn], z[:, :dn]) + cfg.beta_c * F.cross_entropy(code[:, dn:], c))
             opt_ge.zero_grad(set_to_none=True)
             loss_ge.backward()
             opt_ge.step()
@@ -99,7 +106,7 @@ class ClusterGAN(FairClusterMixin):
         return self
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
-        dn = int(self.noise_dim)
+        dn = self.config_["noise_dim"]
         return batched_map(lambda xb: self.encoder_(xb)[0][:, dn:], X, batch_size=2048, device=resolve_device(self.device)).numpy()
 
     def predict(self, X: Any) -> np.ndarray:

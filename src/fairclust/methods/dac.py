@@ -21,9 +21,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from ..config import DACConfig
 from ..embedding import batched_map, embed, kmeans
 from ..utils import progress, resolve_device
-from ._features import FeatureClusterMixin, pretrained_encoder, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin, pretrained_encoder
 
 # The head starts as softmax(-||mu - c_k||^2 / tau), tau = HEAD_SHARPNESS x the mean squared
 # distance to the nearest k-means centre: near one-hot label features, so that pairs from
@@ -63,10 +65,10 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
     Parameters
     ----------
     n_clusters : int, default=10
-    n_iters : int, default=300
+    n_iters : int, default=None (recipe: 300)
         Training iterations (the thresholds meet at the last one).
-    batch_size : int, default=128
-    lr : float, default=1e-4
+    batch_total : int, default=None (recipe: 128)
+    lr : float, default=None (recipe: 1e-4)
     random_state : int, default=None
 
     Attributes
@@ -75,28 +77,33 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
         ``argmax`` of the label features (network in eval mode), all samples.
     """
 
-    def __init__(self, n_clusters: int = 10, *, n_iters: int = 300, batch_size: int = 128, lr: float = 1e-4,
-                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
+    Config = DACConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", n_iters: int | None = None,
+                 batch_total: int | None = None, lr: float | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepAdaptiveClustering":
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
         device = resolve_device(self.device)
-        encoder, X = pretrained_encoder(self, X, codes, seed)
+        self.config_ = cfg.to_dict()
+        encoder, X = pretrained_encoder(self, cfg, X, codes, seed)
         km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)
         tau = HEAD_SHARPNESS * float(km.inertia_ / X.shape[0]) or 1.0
         torch.manual_seed(seed)
         net = _LabelNet(encoder, km.cluster_centers_, tau).to(device)
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         rng = np.random.default_rng(seed)
         Xt = torch.from_numpy(X)
-        b = min(int(self.batch_size), X.shape[0])
+        b = min(cfg.batch_total, X.shape[0])
         net.train()
-        for it in progress(range(int(self.n_iters)), desc="DAC", enabled=self.verbose):
-            lam = 0.45 * it / max(1, int(self.n_iters) - 1)
+        for it in progress(range(cfg.n_iters), desc="DAC", enabled=self.verbose):
+            lam = 0.45 * it / max(1, cfg.n_iters - 1)
             idx = torch.from_numpy(rng.choice(X.shape[0], b, replace=False))
             loss = dac_loss(net(Xt[idx].to(device)), 0.95 - lam, 0.455 + 0.1 * lam)
             opt.zero_grad(set_to_none=True)

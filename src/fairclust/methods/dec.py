@@ -8,11 +8,12 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..config import resolve
+from ..config import DECConfig
 from ..embedding import soft_assign
 from ..pretrain import train_dec
 from ..utils import resolve_device
-from ._features import FeatureClusterMixin, pretrained_encoder, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin, pretrained_encoder
 
 
 class DECAE(FeatureClusterMixin):
@@ -33,17 +34,21 @@ class DECAE(FeatureClusterMixin):
     random_state : int, default=None
     """
 
+    Config = DECConfig
+
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", dec_iters: int | None = None,
-                 pretrain_epochs: int | None = None, latent_dim: int | None = None, device: str | None = None,
-                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
+                 latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
+                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
+                 verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DECAE":
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
-        cfg = resolve(self.recipe, method="dec", pretrain_epochs=self.pretrain_epochs, latent_dim=self.latent_dim,
-                      dec_iters=self.dec_iters)
-        self.encoder_, X = pretrained_encoder(self, X, codes, seed)
+        self.config_ = cfg.to_dict()
+        self.encoder_, X = pretrained_encoder(self, cfg, X, codes, seed)
         centers, q = train_dec(self.encoder_, torch.from_numpy(X), self.n_clusters, cfg, seed,
                                resolve_device(self.device), desc="DEC", verbose=self.verbose)
         self.encoder_.eval()

@@ -2,11 +2,11 @@
 
 :class:`DeepFairClustering` is a thin scikit-learn layer: it validates the input, resolves
 its settings (:mod:`fairclust.config`, where every setting is declared once) and the fit's
-:class:`~fairclust.config.Schedule`, runs the cached pretraining stages
+:class:`~fairclust.schedule.Schedule`, runs the cached pretraining stages
 (:mod:`fairclust.pretrain`, :mod:`fairclust.teachers`), matches the teachers across groups
 (:mod:`fairclust.align`), hands the pieces to the plain training loop
 (:mod:`fairclust.methods.dfc_training`; the losses are in :mod:`fairclust.losses`) and
-labels the result (the fair labels of :func:`fairclust.methods.falg.fair_labels`, or the
+labels the result (the fair labels of :func:`fairclust.fair_lp.fair_labels`, or the
 argmax of ``q``).
 """
 
@@ -22,33 +22,30 @@ import numpy as np
 import torch
 
 from .. import distributed, metrics
-from ..align import align_teachers, canonical_frame
+from ..align import align_teachers
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer
-from ..config import SETTINGS, DFCConfig, Schedule, init_params, make_schedule, resolve
+from ..config import DFCConfig
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
+from ..fair_lp import fair_labels
 from ..nn import ConvEncoder, Critic, make_encoder
 from ..persist import load_model, save_model
 from ..pretrain import Pretrainer
+from ..schedule import Schedule, make_schedule
 from ..utils import resolve_device, seed_everything
-from .base import EmbeddingMixin, FairClusterMixin, signature_init
+from .base import EmbeddingMixin, FairClusterMixin, store_params
 from .dfc_training import DFCTrainer, assign_all, train
-from .falg import fair_labels
 
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 2  # 2: every fitted attribute (fairclust.persist), flat settings
 
-RUN_PARAMS = (("device", None), ("cache_dir", None), ("random_state", None), ("verbose", False),
-              ("checkpoint_path", None), ("checkpoint_every", 100), ("resume", False))
-
 
 def _settings_doc() -> str:
     lines = []
-    for s in SETTINGS:
-        if s.public:
-            kind = " or ".join(f'"{c}"' for c in s.choices) if s.choices else s.kind.__name__
-            lines.append(f"    {s.name} : {kind}, default=None\n        {s.help}.")
+    for p in DFCConfig.public():
+        kind = " or ".join(f'"{c}"' for c in p.choices) if p.choices else p.kind.__name__
+        lines.append(f"    {p.name} : {kind}, default=None\n        {p.help}.")
     return "\n".join(lines)
 
 
@@ -65,7 +62,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     n_clusters : int, default=10
         Number of clusters K.
     recipe : {{"default", "faithful", "paper"}}, default="default"
-        Named set of values for every setting below (README, "Recipes"; ``None`` = the
+        Named set of values for every setting below (docs/recipes.md; ``None`` = the
         recipe's value; :meth:`recipe_params` shows them before fitting). ``paper`` is SPEC
         1.4, ``faithful`` the paper's method sized for a CPU, ``default`` adds the
         extensions (strong teachers, cross-group matching, teacher targets, fair labels, a
@@ -74,7 +71,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     device : str, default=None
         ``"cpu"``, ``"cuda"``; ``None`` picks CUDA when available.
     cache_dir : str or False, default=None
-        Pretraining cache (``None``: ``$FAIRCLUST_CACHE`` or ``~/.cache/fairclust``; ``False``: none).
+        Pretraining cache (``None``: ``$FAIRCLUST_CACHE``, else ``$XDG_CACHE_HOME/fairclust``, else
+        ``~/.cache/fairclust``; ``False``: none).
     random_state : int, default=None
         Seed for every random choice; ``None`` draws one (kept as ``seed_``).
     verbose : bool, default=False
@@ -100,20 +98,24 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         ``fair_labels_info_``, ``pretrain_cache_hits_``; all survive :meth:`save` / :meth:`load`.
     """
 
-    settings = SETTINGS  # where every argument between ``recipe`` and ``device`` comes from
-    __init__ = signature_init(init_params(SETTINGS, RUN_PARAMS))
+    Config = DFCConfig  # every argument between ``recipe`` and ``device`` is one of its public settings
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", latent_dim: int | None = None,
+                 pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
+                 dec_iters: int | None = None, teacher: str | None = None, teacher_epochs: int | None = None,
+                 batch_size: int | None = None, n_iters: int | None = None, epochs: float | None = None,
+                 max_samples: int | None = None, stop_tol: float | None = None, lr: float | None = None,
+                 collapse_retry: float | None = None, alpha_f: float | None = None, alpha_s: float | None = None,
+                 align_groups: bool | None = None, matching: str | None = None, match_space: str | None = None,
+                 target: str | None = None, init_centers: str | None = None, fair_labels: float | None = None,
+                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
+                 verbose: bool = False, checkpoint_path: str | None = None, checkpoint_every: int = 100,
+                 resume: bool = False):
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ settings
-    def _config(self) -> DFCConfig:
-        return resolve(self.recipe, settings=self.settings,
-                       **{s.name: getattr(self, s.name) for s in self.settings if s.public})
-
-    def recipe_params(self) -> dict:
-        """Every setting's value a fit will use (the recipe's, with this estimator's arguments)."""
-        return self._config().to_dict()
-
     def plan_schedule(self, sensitive_features: Any) -> Schedule:
-        """The :class:`~fairclust.config.Schedule` a fit on data with these groups will follow."""
+        """The :class:`~fairclust.schedule.Schedule` a fit on data with these groups will follow."""
         sizes = np.unique(np.asarray(sensitive_features).reshape(-1).astype(str), return_counts=True)[1]
         return make_schedule(self._config(), sizes)
 
@@ -124,7 +126,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
         ``y``, when given, is used only to report accuracy/NMI in ``history_``; it never
         influences training. ``callbacks``: callables ``cb(iteration, trainer)`` run once with
-        0 before training and after every iteration (``trainer.schedule`` holds T).
+        0 before training and after every iteration (``trainer.schedule`` holds T); a retry of the
+        collapse guard calls them again from 0 with its own trainer (``model.encoder_`` is the kept one's).
         """
         t_start = time.perf_counter()
         cfg = self._config()
@@ -146,7 +149,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             self.matching_ = None
             if cfg.align_groups:
                 with pre.stages.measure("matching"):
-                    space = {"input": lambda: Xt.numpy(), "canonical": lambda: canonical_frame(Xt.numpy()),
+                    space = {"input": lambda: Xt.numpy(), "canonical": lambda: pre.canonical(),
                              "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
                     P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
             if cfg.init_centers == "teachers":
@@ -172,7 +175,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             q_all = q_all if q_all is not None else assign_all(trainer, Xt, device)
             if start is not None:
                 trainer, history, q_all = self._retry_collapse(trainer, history, q_all, start, centers, P, Xt, codes,
-                                                               cfg, seed, device, dctx, y_arr, verbose)
+                                                               cfg, seed, device, dctx, y_arr, verbose, callbacks)
         if not torch.isfinite(q_all).all():
             raise FairclustError(f"DFC diverged: its soft assignments are not finite (lr={cfg.lr}); pass a smaller "
                                  "--lr, or keep the default recipe's collapse_retry to retry with one")
@@ -193,13 +196,14 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         return self
 
     def _retry_collapse(self, trainer, history, q_all, start, centers, P, Xt, codes, cfg, seed, device, dctx, y_arr,
-                        verbose):
+                        verbose, callbacks):
         """DFC's collapse guard (``collapse_retry``). When the argmax of ``q`` fills fewer clusters
         than the teachers' labels do (clusters merged), train once more from the same start (encoder
         ``start``, ``centers``) with the learning rate times ``collapse_retry``, and keep the run whose
         argmax agrees more with the (matched) teachers' labels, DFC's own targets (accuracy under
-        the best one-to-one map; the first run on a tie). Reads no labels. Returns the kept
-        trainer, history and ``q``; the decision is in ``history["collapse_retry"]``."""
+        the best one-to-one map; the first run on a tie). Reads no labels. The ``callbacks`` see the
+        retry too (from its iteration 0, with its own trainer). Returns the kept trainer, history and
+        ``q``; the decision is in ``history["collapse_retry"]``."""
         filled, wanted = _filled(q_all), int(np.unique(self.teacher_labels_).size)
         if filled >= wanted:
             return trainer, history, q_all
@@ -209,7 +213,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         # a retry is not checkpointed: an interrupted run resumes the first training and retries afresh
         h2, q2, _ = train(retry, Xt, P, codes, seed=seed, device=device, dctx=dctx,
                           ckpt=Checkpointer(None, every=0, key=""), y=y_arr, n_clusters=self.n_clusters,
-                          verbose=verbose)
+                          callbacks=callbacks, verbose=verbose)
         q2 = q2 if q2 is not None else assign_all(retry, Xt, device)
         agree, agree2 = self._agreement(q_all), self._agreement(q2)
         keep = agree2 > agree

@@ -15,11 +15,12 @@ from torch.nn import functional as F
 
 from .. import distributed, metrics
 from ..checkpoint import Checkpointer
-from ..config import DFCConfig, Schedule
+from ..config import DFCConfig
 from ..embedding import soft_assign
 from ..losses import dfc_loss_terms
 from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, sample_z, student_t
 from ..sampling import BalancedSampler, sample_per_group
+from ..schedule import Schedule
 from ..utils import progress
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from ..config import KMeansConfig
 from ..embedding import kmeans
-from ._features import FeatureClusterMixin, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin
 
 
 class KMeansAE(FeatureClusterMixin):
@@ -15,21 +17,27 @@ class KMeansAE(FeatureClusterMixin):
 
     The encoder is DFC's own shared encoder, taken from the same cache, so DFC and this
     baseline see exactly the same pretrained features. ``sensitive_features`` are used
-    only to draw the group-balanced pretraining batches, as for DFC. ``features="raw"``
-    runs k-means on the flattened input instead.
+    only to draw the group-balanced pretraining batches, as for DFC. ``feature_space="raw"``
+    runs k-means on the flattened input instead. Settings: :class:`fairclust.config.KMeansConfig`
+    (``None``: the recipe's value).
     """
 
-    def __init__(self, n_clusters: int = 10, *, features: str = "pretrained", recipe: str = "default",
-                 n_init: int = 10, pretrain_epochs: int | None = None, latent_dim: int | None = None,
+    Config = KMeansConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", feature_space: str | None = None,
+                 n_init: int | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "KMeansAE":
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
-        Z = self._fit_features(X, codes, seed)
-        km = kmeans(Z, self.n_clusters, self.n_init, seed)
+        Z = self._fit_features(cfg, X, codes, seed)
+        km = kmeans(Z, self.n_clusters, cfg.n_init, seed)
+        self.config_ = cfg.to_dict()
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
         self.labels_ = km.labels_.astype(np.int64)
         return self

@@ -22,8 +22,10 @@ from scipy.sparse.linalg import lobpcg
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
+from ..config import SpFCConfig
 from ..errors import FairclustError
-from ._features import FeatureClusterMixin, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin
 
 
 def knn_laplacian(Z: np.ndarray, n_neighbors: int, codes: np.ndarray | None = None) -> sparse.csr_matrix:
@@ -94,9 +96,12 @@ class FairSpectralClustering(FeatureClusterMixin):
         space a plain kNN graph splits into per-group components and the fair constraint
         cannot match clusters across them (Balance 0); "groups" helps there, but its
         cross-group hubs can also blur the clusters, so it is not the default.
-    features : {"pretrained", "raw"}, default="pretrained"
+    feature_space : {"pretrained", "raw"}, default="pretrained"
     tol, maxiter : float, int, default=1e-4, 1000
         LOBPCG's tolerance and iteration limit.
+
+    Every argument left at ``None`` takes its recipe value (:class:`fairclust.config.SpFCConfig`:
+    the defaults above).
     random_state : int, default=None
         Seeds LOBPCG's start block and the final k-means.
 
@@ -110,26 +115,29 @@ class FairSpectralClustering(FeatureClusterMixin):
     Spectral clustering is transductive: there is no ``predict``.
     """
 
-    def __init__(self, n_clusters: int = 10, *, n_neighbors: int = 15, graph: str = "knn",
-                 features: str = "pretrained",
-                 tol: float = 1e-4, maxiter: int = 1000, recipe: str = "default", pretrain_epochs: int | None = None,
-                 latent_dim: int | None = None, device: str | None = None, cache_dir: str | bool | None = None,
-                 random_state: int | None = None, verbose: bool = False):
+    Config = SpFCConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", n_neighbors: int | None = None,
+                 graph: str | None = None, feature_space: str | None = None, tol: float | None = None,
+                 maxiter: int | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
+                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
+                 verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairSpectralClustering":
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         n = X.shape[0]
-        if not 1 <= int(self.n_neighbors) < n:
-            raise FairclustError(f"n_neighbors={self.n_neighbors} must be in [1, n_samples); e.g. 15")
+        if not cfg.n_neighbors < n:
+            raise FairclustError(f"n_neighbors={cfg.n_neighbors} must be in [1, n_samples); e.g. 15")
         if 5 * self.n_clusters + len(self.groups_) >= n:
             raise FairclustError(f"spfc needs more than 5 x n_clusters samples, got {n}; lower n_clusters")
-        if self.graph not in ("groups", "knn"):
-            raise FairclustError(f"graph={self.graph!r} is not known; choose 'groups' or 'knn'")
         seed = self._fit_seed()
-        Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
-        L = knn_laplacian(Z, int(self.n_neighbors), codes if self.graph == "groups" else None)
-        self.eigenvalues_, H = fair_spectral_embedding(L, codes, self.n_clusters, seed, self.tol, self.maxiter)
+        self.config_ = cfg.to_dict()
+        Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
+        L = knn_laplacian(Z, cfg.n_neighbors, codes if cfg.graph == "groups" else None)
+        self.eigenvalues_, H = fair_spectral_embedding(L, codes, self.n_clusters, seed, cfg.tol, cfg.maxiter)
         self.embedding_ = H
         self.labels_ = KMeans(self.n_clusters, n_init=10, random_state=seed).fit_predict(H).astype(np.int64)
         return self

@@ -1,6 +1,7 @@
-"""FAlg, fair assignment (Bera, Chakrabarty, Flores, Negahbani, NeurIPS 2019), SPEC section 4.
+"""The fair-assignment LP (Bera, Chakrabarty, Flores, Negahbani, NeurIPS 2019; SPEC section 4) and
+DFC's fair labels built on it (:func:`fair_labels`).
 
-Vanilla k-means gives the centres; a linear program then reassigns points to them:
+Given costs ``d(j, i)`` of point ``j`` in cluster ``i``, a linear program assigns the points:
 
     min  sum_ij d(j, i)^2 x_ij
     s.t. sum_i x_ij = 1                                           (every point j)
@@ -22,13 +23,9 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
-from sklearn.utils.validation import check_is_fitted
 
-from ..embedding import kmeans
-from ..errors import FairclustError, FairclustWarning
-from ..validation import check_delta
-from ._features import FeatureClusterMixin, sq_distances, store_params
-from .base import check_sensitive
+from .errors import FairclustError, FairclustWarning
+from .validation import check_delta, check_sensitive
 
 
 def share_bounds(codes: np.ndarray, delta: float, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -176,69 +173,3 @@ def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 
         warnings.warn(f"the fair labels miss a share bound by {info['violation']:.0f} points after "
                       f"{info['price_rounds']} price corrections; pass a larger delta", FairclustWarning, stacklevel=2)
     return labels, info
-
-
-class FairAssignment(FeatureClusterMixin):
-    """Fair assignment of points to vanilla k-means centres (Bera et al. 2019), any number of groups.
-
-    Parameters
-    ----------
-    n_clusters : int, default=10
-    delta : float, default=0.2
-        Slack of the proportion bounds: each group's share of every cluster must lie in
-        ``[r_l (1 - delta), r_l / (1 - delta)]``. Smaller is fairer; must be in [0, 1).
-    features : {"pretrained", "raw"}, default="pretrained"
-        Cluster ``mu`` of the shared pretrained encoder (the paper) or the flattened input.
-    n_init : int, default=10
-        k-means restarts for the centres.
-    random_state : int, default=None
-
-    Attributes
-    ----------
-    labels_ : ndarray of shape (n_samples,)
-        The rounded LP assignment.
-    cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        The k-means centres (the LP does not move them).
-    lp_assignment_ : ndarray of shape (n_samples, n_clusters)
-        The LP's fractional solution ``x``.
-    fractional_points_ : int
-        Points split between centres by the LP; the bound on the rounded violation.
-    lp_violation_, violation_ : float
-        Largest constraint violation (in points) before and after rounding.
-    """
-
-    def __init__(self, n_clusters: int = 10, *, delta: float = 0.2, features: str = "pretrained", n_init: int = 10,
-                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
-        store_params(self, locals())
-
-    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairAssignment":
-        delta = check_delta(self.delta)
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
-        Z = self._fit_features(X, codes, seed)
-        km = kmeans(Z, self.n_clusters, self.n_init, seed)
-        self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
-        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, delta)
-        self.lp_assignment_ = x
-        self.lp_objective_ = info["objective"]
-        self.labels_ = x.argmax(1).astype(np.int64)
-        self.fractional_points_ = int(((x > 1e-9).sum(1) > 1).sum())
-        self.lp_violation_ = constraint_violation(x, codes, info["alpha"], info["beta"])
-        self.violation_ = constraint_violation(np.eye(self.n_clusters)[self.labels_], codes, info["alpha"],
-                                               info["beta"])
-        self.bounds_ = {"alpha": info["alpha"], "beta": info["beta"]}
-        return self
-
-    def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
-        """With ``sensitive_features``: the fair assignment LP of this batch to the fitted centres
-        (as ``fit`` labels its data: on the training data exactly ``labels_``); without: the
-        nearest centre, which needs no groups and is not forced to be fair."""
-        if sensitive_features is None:
-            return super().predict(X)
-        check_is_fitted(self, "cluster_centers_")
-        Z = self.transform(X)
-        codes = self._group_codes(sensitive_features, Z.shape[0])
-        x, _ = fair_assignment_lp(sq_distances(Z, self.cluster_centers_), codes, check_delta(self.delta))
-        return x.argmax(1).astype(np.int64)

@@ -3,7 +3,7 @@
 One place for the paper's "same encoder for all comparable methods": the encoder comes
 from :class:`fairclust.pretrain.Pretrainer` (so DFC, k-means, DEC and the fair baselines
 share one cached pretraining), and its eval-mode ``mu`` is the feature vector of a sample.
-``features="raw"`` skips the encoder and clusters the flattened input instead.
+``feature_space="raw"`` skips the encoder and clusters the flattened input instead.
 """
 
 from __future__ import annotations
@@ -16,35 +16,21 @@ from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_arg
 from sklearn.utils.validation import check_is_fitted
 
 from ..cache import StageCache
-from ..config import resolve
+from ..config import EncoderConfig
 from ..embedding import embed
-from ..errors import FairclustError
 from ..pretrain import Pretrainer
 from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin
 
-FEATURE_MODES = ("pretrained", "raw")
 
+def pretrained_encoder(est: Any, cfg: EncoderConfig, X: np.ndarray, codes: np.ndarray,
+                       seed: int) -> tuple[torch.nn.Module, np.ndarray]:
+    """The shared VAE encoder of the settings ``cfg`` (cached), and ``X`` as that encoder reads it.
 
-def store_params(est: Any, params: dict[str, Any]) -> None:
-    """``__init__``'s whole job (scikit-learn contract): every argument stored under its own name.
-
-    Call as ``store_params(self, locals())`` first thing in ``__init__``.
+    ``est`` supplies ``device``, ``cache_dir`` and ``verbose``; feature vectors are standardised
+    as DFC does (``est._fit_scaler``), so DFC and every baseline with the same encoder settings
+    share one cache entry. Sets ``est.timings_`` to the pretraining stages' seconds.
     """
-    for name, value in params.items():
-        if name not in ("self", "__class__"):
-            setattr(est, name, value)
-
-
-def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> tuple[torch.nn.Module, np.ndarray]:
-    """The shared VAE encoder for ``est``'s recipe (cached), and ``X`` as that encoder reads it.
-
-    ``est`` supplies ``recipe``, ``pretrain_epochs``, ``latent_dim``, ``device``, ``cache_dir``
-    and ``verbose``; feature vectors are standardised as DFC does (``est._fit_scaler``), so
-    DFC and every baseline share one cache entry. Sets ``est.timings_`` to the pretraining
-    stages' seconds.
-    """
-    cfg = resolve(est.recipe, method="shared-encoder", pretrain_epochs=est.pretrain_epochs, latent_dim=est.latent_dim)
     X = est._fit_scaler(X)
     seed_everything(seed)
     pre = Pretrainer(torch.from_numpy(X), codes, cfg, seed, resolve_device(est.device),
@@ -54,29 +40,26 @@ def pretrained_encoder(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) ->
     return encoder, X
 
 
-def pretrained_features(est: Any, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
+def pretrained_features(est: Any, cfg: EncoderConfig, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
     """``mu`` of every sample under the shared encoder; sets ``est.encoder_`` (and ``timings_``)."""
-    est.encoder_, Xs = pretrained_encoder(est, X, codes, seed)
+    est.encoder_, Xs = pretrained_encoder(est, cfg, X, codes, seed)
     return embed(est.encoder_, torch.from_numpy(Xs), resolve_device(est.device)).numpy()
 
 
 class FeatureClusterMixin(EmbeddingMixin, FairClusterMixin):
     """Estimators that cluster feature vectors: pretrained ``mu`` (default) or the raw input.
 
-    Subclasses store ``features``, ``recipe``, ``pretrain_epochs``, ``latent_dim``,
-    ``device``, ``cache_dir`` and ``verbose`` in ``__init__``, call :meth:`_fit_features`
-    in ``fit`` and get :meth:`transform` and (with ``cluster_centers_``) :meth:`predict`.
+    Subclasses' configs are :class:`~fairclust.config.EncoderConfig` subclasses with a
+    ``feature_space`` setting; they call :meth:`_fit_features` in ``fit`` and get
+    :meth:`transform` and (with ``cluster_centers_``) :meth:`predict`.
     """
 
-    def _fit_features(self, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
-        mode = getattr(self, "features", "pretrained")
-        if mode not in FEATURE_MODES:
-            raise FairclustError(f"features={mode!r} is not known; choose 'pretrained' or 'raw'")
-        if mode == "raw":
+    def _fit_features(self, cfg: EncoderConfig, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
+        if cfg.feature_space == "raw":
             self.encoder_ = self.scaler_mean_ = self.scaler_scale_ = None
             self.timings_ = {}
             return X.reshape(X.shape[0], -1)
-        return pretrained_features(self, X, codes, seed)
+        return pretrained_features(self, cfg, X, codes, seed)
 
     def transform(self, X: Any) -> np.ndarray:
         """The features this estimator clusters (``mu`` of the encoder, or the flattened input)."""

@@ -26,28 +26,24 @@ fairclust are only the encoder network (the same weights on both sides), the num
 :class:`~fairclust.config.DFCConfig`, and the set-up (teachers' table, centres). The
 critic's weights are copied from fairclust's into the one here by ``state_dict``.
 
-Run (2 cores; CPU time of 1 thread is reported too, being robust on a shared machine)::
-
-    python bench/authors_step.py --batch-sizes 512 128 --repeats 10
+Used by tests/test_perf_equivalence.py (same losses and gradients) and timed by
+bench/step_vs_authors.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import math
-import statistics
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from fairclust.config import DFCConfig, make_schedule
+from fairclust.config import DFCConfig
 from fairclust.embedding import soft_assign
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
+from fairclust.schedule import make_schedule
 
 
 class AuthorsCritic(nn.Module):
@@ -198,76 +194,3 @@ def make_pair(batch_size: int, *, n_groups: int = 2, n_clusters: int = 10, seed:
             mod.to(dtype)
         theirs.centers.data = theirs.centers.data.to(dtype)
     return ours, theirs, X, P, codes
-
-
-def main(argv=None) -> None:
-    from fairclust.perf import tune_allocator
-    from fairclust.sampling import BalancedSampler
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch-sizes", type=int, nargs="+", default=[512, 128])
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=None)
-    args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    records = []
-    for b in args.batch_sizes:
-        ours, theirs, X, P, codes = make_pair(b)
-        sampler = BalancedSampler(codes, b, 0)
-        state = {"t": 0}
-
-        def run_ours():
-            idx = torch.from_numpy(sampler.next())
-            ours.step(state["t"], X[idx], P[idx], torch.arange(2).repeat_interleave(b))
-            state["t"] += 1
-
-        def run_theirs():
-            idx = torch.from_numpy(sampler.next())
-            theirs.step(state["t"], list(X[idx].split(b)))
-            state["t"] += 1
-
-        # glibc's default behaviour for theirs, fairclust's tuned allocator for ours cannot
-        # coexist in one process: mallopt is process-wide. Theirs runs first untuned,
-        # then the allocator is tuned and both are timed interleaved.
-        times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []}
-                                                   for k in ("ours", "authors", "authors_default_malloc")}
-
-        def timed(name, fn):
-            w0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            times[name]["wall"].append(1e3 * (time.perf_counter() - w0))
-            times[name]["cpu"].append(1e3 * (time.process_time() - c0))
-
-        for _ in range(args.warmup):
-            run_theirs()
-        for _ in range(args.repeats):
-            timed("authors_default_malloc", run_theirs)
-        tune_allocator()
-        for _ in range(args.warmup):
-            run_ours()
-            run_theirs()
-        for _ in range(args.repeats):
-            timed("ours", run_ours)
-            timed("authors", run_theirs)
-        med = {k: {m: statistics.median(v[m]) for m in v} for k, v in times.items()}
-        rec = {"batch_size": b, "images_per_iter": 2 * b, "threads": torch.get_num_threads(),
-               "repeats": args.repeats,
-               "ms_per_iter": {k: v["wall"] for k, v in med.items()},
-               "cpu_ms_per_iter": {k: v["cpu"] for k, v in med.items()},
-               "speedup_wall": med["authors_default_malloc"]["wall"] / med["ours"]["wall"],
-               "speedup_cpu": med["authors_default_malloc"]["cpu"] / med["ours"]["cpu"],
-               "speedup_cpu_same_allocator": med["authors"]["cpu"] / med["ours"]["cpu"]}
-        records.append(rec)
-        print(f"B={b} per group ({2 * b} images/iter, {rec['threads']} threads): "
-              f"ours {med['ours']['wall']:.0f} ms wall / {med['ours']['cpu']:.0f} ms CPU, "
-              f"authors {med['authors_default_malloc']['wall']:.0f} ms wall / "
-              f"{med['authors_default_malloc']['cpu']:.0f} ms CPU "
-              f"(with our allocator setting {med['authors']['cpu']:.0f} ms CPU): "
-              f"{rec['speedup_wall']:.2f}x wall, {rec['speedup_cpu']:.2f}x CPU time", flush=True)
-    print(json.dumps(records))
-
-
-if __name__ == "__main__":
-    main()

@@ -32,17 +32,16 @@ from scipy.optimize import linear_sum_assignment
 from .. import metrics, runner
 from ..embedding import kmeans
 from ..errors import FairclustError
+from ..figures.style import new_figure, save_figure
 from .common import (
     column,
     dfc_model,
     group_codes,
     metric_columns,
-    new_figure,
     read_csv,
-    save_figure,
     write_csv,
 )
-from .table import ROW_NAMES
+from .comparison import ROW_NAMES
 
 
 def map_to_classes(labels: np.ndarray, y_codes: np.ndarray, n_classes: int, *, maximize: bool) -> np.ndarray:
@@ -105,7 +104,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
     if ds.y is None:
         raise FairclustError(f"dataset {ds.name!r} has no class labels; label matching needs them")
     model, opts = dfc_model(ds, opts, seed=seed, n_clusters=n_clusters, out=out, model_path=model_path)
-    k, seed = model.n_clusters, model.random_state  # baselines on the pretraining DFC started from
+    k, seed = model.n_clusters, model.seed_  # baselines on the pretraining DFC started from
     km = runner.run_method(ds, "kmeans", n_clusters=k, seed=seed, options=opts)
     codes = group_codes(ds)
     parts = {

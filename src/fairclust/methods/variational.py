@@ -21,9 +21,10 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import kmeans_plusplus
 
+from ..config import FCCConfig
 from ..embedding import kmeans
-from ..errors import FairclustError
-from ._features import FeatureClusterMixin, sq_distances, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin, sq_distances
 
 
 def fairness_term(S: np.ndarray, codes: np.ndarray, u: np.ndarray) -> float:
@@ -96,8 +97,11 @@ class VariationalFairClustering(FeatureClusterMixin):
         Bound iterations per outer iteration.
     init : {"kmeans", "kmeans++"}, default="kmeans"
         Initial centres: k-means with ``n_init`` restarts, or one k-means++ seeding (fast).
-    features : {"pretrained", "raw"}, default="pretrained"
+    feature_space : {"pretrained", "raw"}, default="pretrained"
     random_state : int, default=None
+
+    Every argument left at ``None`` takes its recipe value (:class:`fairclust.config.FCCConfig`:
+    the defaults above).
 
     Attributes
     ----------
@@ -109,32 +113,34 @@ class VariationalFairClustering(FeatureClusterMixin):
         ``sum_k KL(U || P_k)`` of the final hard assignment.
     """
 
-    def __init__(self, n_clusters: int = 10, *, lmbda: float = 1.0, L: float = 2.0, max_iter: int = 30,
-                 bound_iters: int = 100, init: str = "kmeans", n_init: int = 10, features: str = "pretrained",
-                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
+    Config = FCCConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", lmbda: float | None = None,
+                 L: float | None = None, max_iter: int | None = None, bound_iters: int | None = None,
+                 init: str | None = None, n_init: int | None = None, feature_space: str | None = None,
+                 latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "VariationalFairClustering":
-        if float(self.lmbda) < 0 or float(self.L) <= 0:
-            raise FairclustError(f"lmbda must be >= 0 and L > 0, got lmbda={self.lmbda}, L={self.L}")
-        if self.init not in ("kmeans", "kmeans++"):
-            raise FairclustError(f"init={self.init!r} is not known; choose 'kmeans' or 'kmeans++'")
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         seed = self._fit_seed()
-        Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
+        self.config_ = cfg.to_dict()
+        Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
         k = self.n_clusters
-        if self.init == "kmeans":
-            centers = kmeans(Z, k, self.n_init, seed).cluster_centers_
+        if cfg.init == "kmeans":
+            centers = kmeans(Z, k, cfg.n_init, seed).cluster_centers_
         else:
             centers, _ = kmeans_plusplus(Z, k, random_state=seed)
         u = np.bincount(codes) / len(codes)
         a = sq_distances(Z, centers)
         scale = float(a.mean()) or 1.0
         labels = None
-        for it in range(self.max_iter):
-            S, _ = bound_update(a / scale, codes, u, float(self.lmbda), float(self.L), self.bound_iters)
+        for it in range(cfg.max_iter):
+            S, _ = bound_update(a / scale, codes, u, cfg.lmbda, cfg.L, cfg.bound_iters)
             new = S.argmax(1)
             mass = S.sum(0)
             live = mass > 1e-9

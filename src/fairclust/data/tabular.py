@@ -8,8 +8,8 @@
 * ``label`` (optional): the column of classes, for accuracy and NMI; stored as integer
   codes in the sorted order of its values.
 * the features are every other column (or those named by ``features``), as ``N x D``
-  float32. Numeric and boolean columns are used as they are (DFC standardises them; the
-  baselines see them unscaled). Other columns (strings, dates, ...) are refused, naming
+  float32. Numeric and boolean columns are used as they are (the networks and the baselines on the
+  shared encoder standardise them; ``feature_space="raw"`` sees them unscaled). Other columns (strings, dates, ...) are refused, naming
   them, unless ``one_hot=True``: then each becomes one 0/1 column per distinct value.
 * missing values (empty cells, NaN) or infinities in a used column are refused, naming
   the column and the first such row; drop or fill them first.
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataFileError, FairclustError
 from .registry import Dataset
@@ -69,7 +70,6 @@ def _columns_text(columns: Sequence[str]) -> str:
 
 
 def _read_frame(path: Path):
-    import pandas as pd
 
     if not path.is_file():
         raise DataFileError(f"data file {str(path)!r} does not exist; pass an existing .csv, .tsv or .parquet table")
@@ -111,7 +111,6 @@ def _column(df, name: Any, option: str, path: Path) -> str:
 
 def _check_complete(df, columns: Sequence[str], path: Path) -> None:
     """Refuse missing values (and infinities in numeric columns) in the used columns."""
-    import pandas as pd
 
     bad = []
     first_row = None
@@ -131,7 +130,6 @@ def _check_complete(df, columns: Sequence[str], path: Path) -> None:
 
 def _group_values(col) -> np.ndarray:
     """The sensitive column as an array: integers when every value is integral, else numbers or strings."""
-    import pandas as pd
 
     if pd.api.types.is_bool_dtype(col):
         return col.to_numpy(dtype=np.int64)
@@ -143,7 +141,6 @@ def _group_values(col) -> np.ndarray:
 
 def _label_codes(col) -> np.ndarray:
     """Integer codes of the label column (numbers sorted numerically, strings as strings)."""
-    import pandas as pd
 
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         values = col.to_numpy(dtype=np.float64)
@@ -155,7 +152,6 @@ def _label_codes(col) -> np.ndarray:
 def load_table(path: str | Path, *, sensitive: str | None = None, label: str | None = None, one_hot: bool = False,
                features: Sequence[str] | str | None = None, **_: Any) -> Dataset:
     """A feature table as a :class:`Dataset` (``kind="features"``); see the module docstring."""
-    import pandas as pd
 
     path = Path(path)
     df = _read_frame(path)

@@ -27,8 +27,10 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import KMeans
 
+from ..config import ScFCConfig
 from ..errors import FairclustError
-from ._features import FeatureClusterMixin, sq_distances, store_params
+from .base import store_params
+from .shared_encoder import FeatureClusterMixin, sq_distances
 
 
 def shifted_quadtree(Z: np.ndarray, rng: np.random.Generator, max_depth: int = 40) -> list[np.ndarray]:
@@ -160,7 +162,7 @@ class ScalableFairletClustering(FeatureClusterMixin):
         Fairlets hold one point of one group and at most ``q`` of the other: the target
         balance is ``1/q``. ``None``: the smallest ``q`` the group sizes allow,
         ``ceil(larger / smaller)`` (1 for equal groups).
-    features : {"pretrained", "raw"}, default="pretrained"
+    feature_space : {"pretrained", "raw"}, default=None (recipe: "pretrained")
     random_state : int, default=None
         Seeds the quadtree's random shift and the k-median start.
 
@@ -175,23 +177,28 @@ class ScalableFairletClustering(FeatureClusterMixin):
         k-median centres of the fairlets' means.
     """
 
-    def __init__(self, n_clusters: int = 10, *, q: int | None = None, features: str = "pretrained",
-                 recipe: str = "default", pretrain_epochs: int | None = None, latent_dim: int | None = None,
+    Config = ScFCConfig
+
+    def __init__(self, n_clusters: int = 10, *, recipe: str = "default", q: int | None = None,
+                 feature_space: str | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
+                 pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ScalableFairletClustering":
+        cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features)
         if len(self.groups_) != 2:
             raise FairclustError(f"scfc handles exactly two groups, got {len(self.groups_)}; use falg or fcc")
         sizes = np.bincount(codes)
         q_min = math.ceil(sizes.max() / sizes.min())
-        q = q_min if self.q is None else int(self.q)
+        q = q_min if cfg.q is None else cfg.q
         if q < q_min:
             raise FairclustError(f"q={q} is below the group-size ratio; use q >= {q_min}")
         seed = self._fit_seed()
-        Z = np.asarray(self._fit_features(X, codes, seed), dtype=np.float64)
+        self.config_ = cfg.to_dict()
+        Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
         levels = shifted_quadtree(Z, np.random.default_rng(seed))
         fairlet = fairlet_decomposition(levels, codes, q)
         n_f = int(fairlet.max()) + 1

@@ -27,8 +27,11 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .. import runner
+from ..data import load_dataset
 from ..errors import FairclustError
+from ..figures.style import new_figure, save_figure
 from ..files import atomic_write_bytes
+from ..methods import METHODS
 
 # the paper's row order (Tables 2-3): deep / classic unfair methods, fair baselines, DFC
 PAPER_ORDER = ("kmeans", "dec", "dac", "clustergan", "scfc", "falg", "fcc", "spfc", "dfc")
@@ -39,7 +42,6 @@ SCORES = ("accuracy", "nmi", "balance")
 
 
 def parse_methods(text: str) -> list[str]:
-    from ..methods import METHODS
 
     if text.strip() == "all":
         return [m for m in PAPER_ORDER if m in METHODS] + sorted(set(METHODS) - set(PAPER_ORDER))
@@ -58,8 +60,7 @@ def run_grid(datasets: Iterable[str], methods: list[str], seeds: list[int], out:
 
     ``options``: the methods' options, or a function of the data set's name giving them.
     """
-    if load is None:
-        from ..data import load_dataset as load
+    load = load or load_dataset
     done = read_cells(out / CELLS)
     have = {(c["dataset"], c["method"], c["seed"]) for c in done}
     for name in datasets:
@@ -216,8 +217,6 @@ def figure(rows: list[dict], path: Path) -> Path | None:
     """``table.png``: accuracy against Balance, one panel per data set, one point per method
     (mean, with the std over seeds as error bars); the trade-off the table states in numbers.
     ``None`` when no row has both scores (e.g. data without labels)."""
-    from .common import new_figure, save_figure
-
     names = [d for d in dict.fromkeys(r["dataset"] for r in rows)
              if any(r["accuracy"] and r["balance"] for r in rows if r["dataset"] == d)]
     if not names:

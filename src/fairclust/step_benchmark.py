@@ -25,9 +25,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import DFCConfig, make_schedule
+from .config import DFCConfig
+from .methods.dfc_training import DFCTrainer
+from .nn import make_encoder
 from .perf import tune_allocator
 from .sampling import BalancedSampler
+from .schedule import make_schedule
 from .utils import resolve_device
 
 __all__ = ["StepProblem", "make_problem", "time_ms", "sgemm_gflops", "step_flops",
@@ -58,8 +61,6 @@ def make_problem(batch_size: int, device: torch.device, *, n_groups: int = 2, n_
                  in_shape: tuple[int, ...] = (1, 32, 32), pool_per_group: int | None = None,
                  seed: int = 0) -> StepProblem:
     """Random images (a pool of ``pool_per_group`` per group) and random teacher assignments."""
-    from .methods.dfc_training import DFCTrainer
-    from .nn import make_encoder
 
     torch.manual_seed(seed)
     pool = pool_per_group or 2 * batch_size
