@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import torch
+from scipy.optimize import linear_sum_assignment
 
 from fairclust import metrics
 from fairclust.align import align_teachers, centroids
@@ -28,7 +29,6 @@ from fairclust.embedding import embed
 from fairclust.metrics import factorize
 from fairclust.nn import make_encoder
 from fairclust.pretrain import Pretrainer, train_vae
-from scipy.optimize import linear_sum_assignment
 
 
 def right_pairs(P: np.ndarray, codes: np.ndarray, y: np.ndarray) -> float:

@@ -21,8 +21,8 @@ from fairclust.checkpoint import Checkpointer
 from fairclust.config import DFCConfig
 from fairclust.methods.dfc_training import DFCTrainer
 from fairclust.nn import make_encoder
-from fairclust.schedule import make_schedule
 from fairclust.sampling import BalancedSampler
+from fairclust.schedule import make_schedule
 
 
 def main() -> None:

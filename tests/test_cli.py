@@ -202,7 +202,7 @@ def test_a_recipe_typo_fails_before_the_data_loads(tmp_path, capsys):
 
 
 def test_table_loads_data_with_the_options_of_run(monkeypatch, tmp_path):
-    import fairclust.data
+    import fairclust.cli.args
     from fairclust.errors import FairclustError
 
     seen = {}
@@ -211,7 +211,7 @@ def test_table_loads_data_with_the_options_of_run(monkeypatch, tmp_path):
         seen[name] = kwargs
         raise FairclustError("stop here")  # the cell fails, the grid goes on
 
-    monkeypatch.setattr(fairclust.data, "load_dataset", fake_load)
+    monkeypatch.setattr(fairclust.cli.args, "load_dataset", fake_load)
     assert main(["table", "--datasets", "a.csv,b.npz", "--methods", "kmeans", "--seeds", "1", "--out",
                  str(tmp_path / "t"), "--data-dir", "D", "--limit", "5", "--weights", "random", "--image-size", "16",
                  "--download", "--no-cache", "--quiet"]) == 0

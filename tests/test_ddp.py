@@ -11,6 +11,7 @@ identical labels on both ranks.
 import os
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -106,6 +107,7 @@ def _worker_default(rank: int, port: int, cache: str, out: str) -> None:
     dist.destroy_process_group()
 
 
+@pytest.mark.slow  # 20 s: two processes through every stage of the default recipe
 def test_default_recipe_under_two_gloo_processes(tmp_path):
     cache = str(tmp_path / "cache")
     mp.spawn(_worker_default, args=(free_port(), cache, str(tmp_path)), nprocs=WORLD, join=True)

@@ -8,8 +8,10 @@ which reuses the cached pretraining). k-means on the shared VAE's features split
 by group (Balance 0); DFC's clusters hold both groups.
 
 Two recipes, each named explicitly: ``default`` (UMAP + GMM teachers matched across groups,
-teacher targets and centres, cross-group L_s, fair labels; here with a fixed T instead of
-its data-sized schedule) and ``faithful`` (the paper's method exactly). Sizes and lengths
+teacher targets and centres, fair labels; here with a fixed T instead of its data-sized
+schedule) and ``faithful`` (the paper's method exactly; its two fits are ``slow``). What DFC
+learnt is judged on the argmax of its ``q``, not on the fair labels, whose Balance the LP
+guarantees whatever DFC learnt. Sizes and lengths
 are given here, so changing a recipe's sizes does not move these tests; changing its
 method (extensions, teachers, losses) does, as it should.
 
@@ -65,32 +67,35 @@ def test_dfc_argmax_is_nearly_independent_of_the_group(runs, digits):
     """What DFC itself learnt, judged on the argmax of its ``q`` (``predict``), not on its fair labels
     (whose Balance the LP guarantees whatever DFC learnt): k-means on the same features splits the
     data by group (I(C;G) = ln 2, Balance 0); DFC's argmax is nearly independent of it.
-    Measured seeds 0-2 (1 and 2 threads): ARGMAX_ICG_MEASURED."""
+    Measured seeds 0-2 (1 and 2 threads): argmax I(C;G) 9e-7 to 2.5e-4 nats against k-means' 0.693,
+    argmax MNCE 0.998-1.000 (k-means 0)."""
     dfc_model, _, rep, _ = runs
     X, _, g = digits
     km = rep["kmeans"]
     argmax = dfc_model.predict(X)
     info = metrics.information_report(argmax, sensitive_features=g)
     assert km["balance"] == 0.0 and km["information"]["I_C_G"] > 0.6  # k-means: the groups apart
-    assert info["I_C_G"] < 0.1 * km["information"]["I_C_G"], (info["I_C_G"], km["information"]["I_C_G"])
-    assert metrics.mnce(argmax, sensitive_features=g) > ARGMAX_MNCE_FLOOR
+    assert info["I_C_G"] < 0.005 * km["information"]["I_C_G"], (info["I_C_G"], km["information"]["I_C_G"])
+    assert metrics.mnce(argmax, sensitive_features=g) > 0.95
 
 
 def test_dfc_argmax_is_as_accurate_as_its_teachers_and_far_above_kmeans(runs, digits):
     """DFC's argmax keeps what its matched teachers know and k-means on the same features does not
-    reach. Measured seeds 0-2 (1 and 2 threads): ARGMAX_ACC_MEASURED."""
+    reach. Measured seeds 0-2 (1 and 2 threads): argmax 0.873-0.875, its matched teachers 0.874 (argmax minus
+    teachers -0.0003 to +0.0008), k-means 0.323-0.384 (argmax minus k-means 0.489-0.551)."""
     dfc_model, _, rep, _ = runs
     X, y, _ = digits
     argmax = dfc_model.predict(X)
     acc, teachers = metrics.accuracy(y, argmax), metrics.accuracy(y, dfc_model.teacher_labels_)
-    assert acc >= rep["kmeans"]["accuracy"] + ACC_OVER_KMEANS, (acc, rep["kmeans"]["accuracy"])
-    assert acc >= teachers - ACC_UNDER_TEACHERS, (acc, teachers)
+    assert acc >= rep["kmeans"]["accuracy"] + 0.4, (acc, rep["kmeans"]["accuracy"])
+    assert acc >= teachers - 0.01, (acc, teachers)
     assert len(np.unique(argmax)) == 10
 
 
 def test_fair_labels_cost_little_accuracy(runs, digits):
     """The fair labels move samples of the argmax into the share bounds (LP-guaranteed, counted here)
-    at little cost in accuracy. Measured seeds 0-2 (1 and 2 threads): FAIR_COST_MEASURED."""
+    at little cost in accuracy. Measured seeds 0-2 (1 and 2 threads): here the argmax already holds the
+    bounds (Balance 0.90-0.99), the fair labels moved no sample and cost nothing."""
     dfc_model, _, rep, _ = runs
     X, y, g = digits
     argmax, labels, info = dfc_model.predict(X), dfc_model.labels_, dfc_model.fair_labels_info_
@@ -101,7 +106,7 @@ def test_fair_labels_cost_little_accuracy(runs, digits):
         assert np.all(counts >= r * 0.95 * n - info["violation"] - 1e-9), (c, counts)
         assert np.all(counts <= r * n / 0.95 + info["violation"] + 1e-9), (c, counts)
     assert info["changed"] == int((labels != argmax).sum())
-    assert metrics.accuracy(y, labels) >= metrics.accuracy(y, argmax) - FAIR_COST_MAX
+    assert metrics.accuracy(y, labels) >= metrics.accuracy(y, argmax) - 0.01
 
 
 def test_dfc_history_tracks_the_run(runs, digits):

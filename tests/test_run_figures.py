@@ -20,6 +20,7 @@ from PIL import Image
 from fairclust import align
 from fairclust import figures as rf
 from fairclust.cli import main
+from fairclust.figures import composition, curves, gallery, teacher_matching
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -44,7 +45,7 @@ def test_gallery_one_row_per_cluster_of_that_cluster_and_group(tmp_path, channel
     labels, codes = labelled(k=k, m=m)
     labels[labels == 4] = 3  # cluster 4 is empty: its row is still drawn, blank
     X = np.random.default_rng(1).random((len(labels), channels, 12, 10)).astype(np.float32)
-    res = rf.gallery(tmp_path / "g.png", X, labels, codes, ["a", "b", "c"], n_clusters=k, per_group=4,
+    res = gallery.gallery(tmp_path / "g.png", X, labels, codes, ["a", "b", "c"], n_clusters=k, per_group=4,
                      keep_figure=True)
     assert res["rows"] == k == len(res["axes"])
     _png(tmp_path / "g.png")
@@ -58,18 +59,18 @@ def test_gallery_one_row_per_cluster_of_that_cluster_and_group(tmp_path, channel
     assert res["indices"][4] == [[], [], []]
     # with a confidence per sample: the most confident members
     conf = np.random.default_rng(2).random(len(labels))
-    res = rf.gallery(tmp_path / "g2.png", X, labels, codes, n_clusters=k, per_group=2, confidence=conf)
+    res = gallery.gallery(tmp_path / "g2.png", X, labels, codes, n_clusters=k, per_group=2, confidence=conf)
     for c in range(k - 1):
         for g in range(m):
             members = [i for i in range(len(labels)) if labels[i] == c and codes[i] == g]
             assert res["indices"][c][g] == sorted(members, key=lambda i: -conf[i])[:2]
     # many groups: fewer samples per group, one row per cluster all the same
     labels30, codes30 = np.arange(300) % 3, np.arange(300) % 30
-    res = rf.gallery(tmp_path / "g30.png", X[:1].repeat(300, 0), labels30, codes30, n_clusters=3)
+    res = gallery.gallery(tmp_path / "g30.png", X[:1].repeat(300, 0), labels30, codes30, n_clusters=3)
     assert res["rows"] == 3 and res["per_group"] == 1
     _png(tmp_path / "g30.png")
     with pytest.raises(ValueError, match="needs images"):
-        rf.gallery(tmp_path / "f.png", X.reshape(len(X), -1), labels, codes)
+        gallery.gallery(tmp_path / "f.png", X.reshape(len(X), -1), labels, codes)
 
 
 @pytest.mark.parametrize("m", [3, 30])
@@ -77,7 +78,7 @@ def test_composition_bars_are_the_true_shares(tmp_path, m):
     k = 6
     labels, codes = labelled(n=900, k=k, m=m, seed=m)
     labels[labels == 2] = 1  # an empty cluster
-    res = rf.composition(tmp_path / "c.png", labels, codes, n_clusters=k, keep_figure=True)
+    res = composition.composition(tmp_path / "c.png", labels, codes, n_clusters=k, keep_figure=True)
     pairs, sizes = Counter(zip(labels.tolist(), codes.tolist())), Counter(labels.tolist())
     for c in range(k):
         assert res["sizes"][c] == sizes.get(c, 0)
@@ -101,19 +102,19 @@ def test_curves_panels_and_skips(tmp_path):
                "L_f": list(-rng.random(200)),  # a negative term: no log scale
                "evals": [{"iteration": 100, "accuracy": 0.5, "nmi": 0.4, "balance": 0.3, "changed": None},
                          {"iteration": 200, "accuracy": 0.6, "nmi": 0.5, "balance": 0.2, "changed": 0.05}]}
-    res = rf.curves(tmp_path / "cu.png", history, stop_tol=0.01, final={"accuracy": 0.61, "balance": 0.9},
+    res = curves.curves(tmp_path / "cu.png", history, stop_tol=0.01, final={"accuracy": 0.61, "balance": 0.9},
                     keep_figure=True)
     assert res["panels"] == ["loss", "changed", "scores"]
     assert res["changed"] == [(200, 0.05)] and res["scores"]["balance"] == [(100, 0.3), (200, 0.2)]
     assert res["axes"][0].get_yscale() == "linear"
     _png(tmp_path / "cu.png")
     only_losses = {k: v for k, v in history.items() if k != "evals"}
-    assert rf.curves(tmp_path / "l.png", only_losses)["panels"] == ["loss"]
-    assert rf.curves(tmp_path / "none.png", {}) is None and rf.curves(tmp_path / "none.png", None) is None
+    assert curves.curves(tmp_path / "l.png", only_losses)["panels"] == ["loss"]
+    assert curves.curves(tmp_path / "none.png", {}) is None and curves.curves(tmp_path / "none.png", None) is None
     assert not (tmp_path / "none.png").exists()
     # the moving average keeps the length and a constant
-    np.testing.assert_allclose(rf.smooth(np.full(50, 3.0), 7), 3.0)
-    assert len(rf.smooth(np.arange(10.0), 4)) == 10
+    np.testing.assert_allclose(curves.smooth(np.full(50, 3.0), 7), 3.0)
+    assert len(curves.smooth(np.arange(10.0), 4)) == 10
 
 
 def prototypes_and_inverted(k=5, per=30, seed=0):
@@ -135,7 +136,7 @@ def test_teacher_matching_finds_a_swapped_pair(tmp_path):
     P_aligned, records = align.align_teachers(X, P, codes, kind="fused", seed=0)
     matched = P_aligned.argmax(1)
     assert np.array_equal(matched, y)  # the matching recovers the classes in both groups
-    res = rf.teacher_matching(tmp_path / "t.png", X, matched, codes, records, ["original", "reversed"],
+    res = teacher_matching.teacher_matching(tmp_path / "t.png", X, matched, codes, records, ["original", "reversed"],
                               keep_figure=True)
     (g,) = res["groups"]
     assert g["clear"] == k and g["min_margin"] > 0 and g["sign"] == -1.0
@@ -148,10 +149,10 @@ def test_teacher_matching_finds_a_swapped_pair(tmp_path):
     # a wrong pairing (group 1's clusters 0 and 1 swapped) shows: exactly those pairs are not clear
     wrong = matched.copy()
     wrong[(codes == 1) & (matched == 0)], wrong[(codes == 1) & (matched == 1)] = 1, 0
-    res = rf.teacher_matching(tmp_path / "w.png", X, wrong, codes, records)
+    res = teacher_matching.teacher_matching(tmp_path / "w.png", X, wrong, codes, records)
     margin = res["groups"][0]["margin"]
     assert (margin[:2] < 0).all() and (margin[2:] > 0).all()
-    assert rf.teacher_matching(tmp_path / "n.png", X, matched, codes, None) is None
+    assert teacher_matching.teacher_matching(tmp_path / "n.png", X, matched, codes, None) is None
 
 
 def test_write_all_skips_what_is_missing_and_survives_a_failure(tmp_path):
@@ -206,7 +207,7 @@ def test_teacher_matching_with_many_groups_summarises_them_all(tmp_path):
     rng = np.random.default_rng(0)
     teacher = np.concatenate([rng.permutation(k)[y0] for _ in range(5)])  # every teacher numbers its own way
     P_aligned, records = align.align_teachers(X, np.eye(k)[teacher], codes, kind="fused", seed=0)
-    res = rf.teacher_matching(tmp_path / "t5.png", X, P_aligned.argmax(1), codes, records, keep_figure=True)
+    res = teacher_matching.teacher_matching(tmp_path / "t5.png", X, P_aligned.argmax(1), codes, records, keep_figure=True)
     assert sorted(g["group"] for g in res["groups"]) == [g for g in range(5) if g != res["reference"]]
     assert all(g["clear"] == k for g in res["groups"])
     assert len(res["axes"]) == 1 + 2 * 3  # the summary bars, then three heatmaps with their cluster means

@@ -75,6 +75,7 @@ def vector_fit(vector_sources, tmp_path_factory):
     return model.fit(X, y, sensitive_features=g)
 
 
+@pytest.mark.slow  # 46 s: the default recipe end to end on three image sources
 def test_three_unlike_image_sources_are_paired_and_clustered_fairly(sources, image_fit):
     """Measured (seeds 0 / 1 / 2, one thread): the framed source's teacher on its pixels is near chance
     (0.27 / 0.26 / 0.29: a pixel's shift moves a small digit's every stroke), its canonical-frame

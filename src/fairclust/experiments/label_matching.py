@@ -109,7 +109,7 @@ def run(ds, opts: dict, out: Path, *, seed: int, n_clusters: int | None = None, 
     codes = group_codes(ds)
     parts = {
         "per-group k-means": per_group_kmeans(km["_estimator"].transform(ds.X), codes, k,
-                                              km["_estimator"].n_init, seed),
+                                              km["_estimator"].config_["n_init"], seed),
         f"per-group {teacher_name(model)}": np.asarray(model.teacher_labels_),
     }
     rows = [{"method": "DFC", "partition": "DFC", "matching": "-", **metric_columns(ds, model.labels_, k)},

@@ -28,10 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
-from .composition import composition
-from .curves import curves
-from .gallery import gallery, is_images
-from .teacher_matching import teacher_matching
+from . import composition, curves, gallery, teacher_matching
 
 CAPTIONS = {
     "gallery.png": "Samples per cluster (rows) and group (blocks, side by side): each row should show the same "
@@ -58,16 +55,17 @@ def write_all(out: str | Path, *, X: np.ndarray | None, labels: np.ndarray, code
     that fails is skipped with a warning: the run's results never depend on it.
     """
     out = Path(out)
-    jobs = [("composition.png", lambda p: composition(p, labels, codes, group_names, n_clusters=n_clusters))]
-    if is_images(X):
-        jobs.append(("gallery.png", lambda p: gallery(p, X, labels, codes, group_names, n_clusters=n_clusters,
-                                                      seed=seed)))
+    jobs = [("composition.png",
+             lambda p: composition.composition(p, labels, codes, group_names, n_clusters=n_clusters))]
+    if gallery.is_images(X):
+        jobs.append(("gallery.png", lambda p: gallery.gallery(p, X, labels, codes, group_names, n_clusters=n_clusters,
+                                                              seed=seed)))
     if history:
-        jobs.append(("curves.png", lambda p: curves(p, history, stop_tol=stop_tol, final=final)))
+        jobs.append(("curves.png", lambda p: curves.curves(p, history, stop_tol=stop_tol, final=final)))
     if matching and teacher_labels is not None:
         jobs.append(("teacher_matching.png",
-                     lambda p: teacher_matching(p, X if X_net is None else X_net, teacher_labels, codes, matching,
-                                                group_names, n_clusters=n_clusters)))
+                     lambda p: teacher_matching.teacher_matching(p, X if X_net is None else X_net, teacher_labels,
+                                                                 codes, matching, group_names, n_clusters=n_clusters)))
     for name in FIGURE_NAMES:  # a figure this run does not draw must not be an earlier run's
         (out / name).unlink(missing_ok=True)
     written = {}

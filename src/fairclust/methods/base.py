@@ -51,7 +51,7 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
     :meth:`_config` resolves them.
     """
 
-    Config: ClassVar[type[Config]]
+    Config: ClassVar[type[Config]] = Config  # a method with no settings; each method sets its own
 
     def _config(self) -> Any:
         """The recipe's settings with this estimator's arguments, validated (a one-line error otherwise).
