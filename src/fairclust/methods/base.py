@@ -62,6 +62,14 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
             cfg = cfg.replace(latent_dim=int(self.n_clusters))
         return cfg
 
+    def _start_fit(self, X: Any, sensitive_features: Any) -> tuple[Any, np.ndarray, np.ndarray, int]:
+        """What every ``fit`` starts with: the settings (kept as ``config_``), the validated input,
+        the groups as codes ``0..M-1`` and the seed of this fit (kept as ``seed_``)."""
+        cfg = self._config()
+        X, codes = self._validate_fit(X, sensitive_features)
+        self.config_ = cfg.to_dict()
+        return cfg, X, codes, self._fit_seed()
+
     def recipe_params(self) -> dict:
         """Every setting's value a fit will use (the recipe's, with this estimator's arguments)."""
         return self._config().to_dict()

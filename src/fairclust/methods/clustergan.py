@@ -64,11 +64,8 @@ class ClusterGAN(FairClusterMixin):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ClusterGAN":
-        cfg = self._config()
-        X, _ = self._validate_fit(X, sensitive_features)
-        self.config_ = cfg.to_dict()
+        cfg, X, _, seed = self._start_fit(X, sensitive_features)
         X = self._fit_scaler(X)
-        seed = self._fit_seed()
         seed_everything(seed)
         device = resolve_device(self.device)
         shape, k, dn = tuple(X.shape[1:]), self.n_clusters, cfg.noise_dim

@@ -80,18 +80,15 @@ class DeepAdaptiveClustering(FeatureClusterMixin):
     Config = DACConfig
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", n_iters: int | None = None,
-                 batch_total: int | None = None, lr: float | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
+                 batch_total: int | None = None, lr: float | None = None, latent_dim: int | None = None,
+                 pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DeepAdaptiveClustering":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         device = resolve_device(self.device)
-        self.config_ = cfg.to_dict()
         encoder, X = pretrained_encoder(self, cfg, X, codes, seed)
         km = kmeans(embed(encoder, torch.from_numpy(X), device).numpy(), self.n_clusters, 10, seed)
         tau = HEAD_SHARPNESS * float(km.inertia_ / X.shape[0]) or 1.0

@@ -38,16 +38,12 @@ class DECAE(FeatureClusterMixin):
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", dec_iters: int | None = None,
                  latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 pretrain_max_samples: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "DECAE":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
-        self.config_ = cfg.to_dict()
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         self.encoder_, X = pretrained_encoder(self, cfg, X, codes, seed)
         centers, q = train_dec(self.encoder_, torch.from_numpy(X), self.n_clusters, cfg, seed,
                                resolve_device(self.device), desc="DEC", verbose=self.verbose)

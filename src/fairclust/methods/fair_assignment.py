@@ -51,19 +51,16 @@ class FairAssignment(FeatureClusterMixin):
     Config = FAlgConfig
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", delta: float | None = None,
-                 feature_space: str | None = None, n_init: int | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
+                 feature_space: str | None = None, n_init: int | None = None, latent_dim: int | None = None,
+                 pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairAssignment":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         Z = self._fit_features(cfg, X, codes, seed)
         km = kmeans(Z, self.n_clusters, cfg.n_init, seed)
-        self.config_ = cfg.to_dict()
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
         x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, cfg.delta)
         self.lp_assignment_ = x

@@ -120,21 +120,17 @@ class FairSpectralClustering(FeatureClusterMixin):
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", n_neighbors: int | None = None,
                  graph: str | None = None, feature_space: str | None = None, tol: float | None = None,
                  maxiter: int | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 pretrain_max_samples: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "FairSpectralClustering":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         n = X.shape[0]
         if not cfg.n_neighbors < n:
             raise FairclustError(f"n_neighbors={cfg.n_neighbors} must be in [1, n_samples); e.g. 15")
         if 5 * self.n_clusters + len(self.groups_) >= n:
             raise FairclustError(f"spfc needs more than 5 x n_clusters samples, got {n}; lower n_clusters")
-        seed = self._fit_seed()
-        self.config_ = cfg.to_dict()
         Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
         L = knn_laplacian(Z, cfg.n_neighbors, codes if cfg.graph == "groups" else None)
         self.eigenvalues_, H = fair_spectral_embedding(L, codes, self.n_clusters, seed, cfg.tol, cfg.maxiter)

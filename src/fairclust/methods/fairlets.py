@@ -181,14 +181,12 @@ class ScalableFairletClustering(FeatureClusterMixin):
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", q: int | None = None,
                  feature_space: str | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 pretrain_max_samples: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ScalableFairletClustering":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         if len(self.groups_) != 2:
             raise FairclustError(f"scfc handles exactly two groups, got {len(self.groups_)}; use falg or fcc")
         sizes = np.bincount(codes)
@@ -196,8 +194,6 @@ class ScalableFairletClustering(FeatureClusterMixin):
         q = q_min if cfg.q is None else cfg.q
         if q < q_min:
             raise FairclustError(f"q={q} is below the group-size ratio; use q >= {q_min}")
-        seed = self._fit_seed()
-        self.config_ = cfg.to_dict()
         Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
         levels = shifted_quadtree(Z, np.random.default_rng(seed))
         fairlet = fairlet_decomposition(levels, codes, q)

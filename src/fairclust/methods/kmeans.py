@@ -26,18 +26,14 @@ class KMeansAE(FeatureClusterMixin):
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", feature_space: str | None = None,
                  n_init: int | None = None, latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 pretrain_max_samples: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "KMeansAE":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         Z = self._fit_features(cfg, X, codes, seed)
         km = kmeans(Z, self.n_clusters, cfg.n_init, seed)
-        self.config_ = cfg.to_dict()
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
         self.labels_ = km.labels_.astype(np.int64)
         return self

@@ -119,16 +119,12 @@ class VariationalFairClustering(FeatureClusterMixin):
                  L: float | None = None, max_iter: int | None = None, bound_iters: int | None = None,
                  init: str | None = None, n_init: int | None = None, feature_space: str | None = None,
                  latent_dim: int | None = None, pretrain_epochs: int | None = None,
-                 pretrain_max_samples: int | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 pretrain_max_samples: int | None = None, device: str | None = None,
+                 cache_dir: str | bool | None = None, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "VariationalFairClustering":
-        cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
-        seed = self._fit_seed()
-        self.config_ = cfg.to_dict()
+        cfg, X, codes, seed = self._start_fit(X, sensitive_features)
         Z = np.asarray(self._fit_features(cfg, X, codes, seed), dtype=np.float64)
         k = self.n_clusters
         if cfg.init == "kmeans":
