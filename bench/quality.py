@@ -4,7 +4,8 @@ For every data set x seed x variant: one cold-cache DFC fit (a fresh cache folde
 Accuracy / NMI / Balance of ``labels_`` (fair labels where the recipe has them) and of the
 argmax, each teacher's accuracy within its own group, the fraction of teacher clusters
 matched to the right partner (each cluster's majority class; labels used only to score),
-the aligned teachers' accuracy, iterations run and stage seconds. One JSON line per run to
+the aligned teachers' accuracy, per group the final labels' and the argmax's accuracy, the share of
+samples the fair labels moved, iterations run and stage seconds. One JSON line per run to
 ``--out`` (appended; ``--resume`` skips runs already there), a markdown table at the end.
 
     python bench/quality.py --datasets digits-reverse,reverse-mnist5k,mnist-digits,mnist-usps-mini \
@@ -73,11 +74,16 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
     argmax = model.predict(ds.X)
     rep = metrics.report(model.labels_, sensitive_features=g, labels_true=ds.y, n_clusters=k)
     arg = metrics.report(argmax, sensitive_features=g, labels_true=ds.y, n_clusters=k)
-    within = [metrics.accuracy(ds.y[g == h], model.teacher_labels_[g == h]) for h in np.unique(g)]
+    groups = np.unique(g)
+    within = [metrics.accuracy(ds.y[g == h], model.teacher_labels_[g == h]) for h in groups]
+    moved = (model.fair_labels_info_ or {}).get("changed", 0) / len(g)
     return {
         "dataset": ds.name, "seed": seed, "variant": variant,
         "accuracy": rep["accuracy"], "nmi": rep["nmi"], "balance": rep["balance"], "balance_max": rep["balance_max"],
         "argmax_accuracy": arg["accuracy"], "argmax_nmi": arg["nmi"], "argmax_balance": arg["balance"],
+        "argmax_mnce": arg["mnce"], "moved_share": moved,
+        "final_within": [metrics.accuracy(ds.y[g == h], model.labels_[g == h]) for h in groups],
+        "argmax_within": [metrics.accuracy(ds.y[g == h], argmax[g == h]) for h in groups],
         "teacher_within": within, "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
         "right_matches": right_matches(ds.y, model.teacher_labels_, g, k),
         "iterations_run": model.history_.get("iterations_run"), "n_iters": model.schedule_.n_iters,

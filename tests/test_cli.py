@@ -81,8 +81,8 @@ def test_metrics_json_has_the_required_keys_and_true_values(labelled_run, npz):
     assert rec["mnce"] == pytest.approx(metrics.mnce(labels, sensitive_features=g))
     # each stage's seconds and peak resident memory (MiB); "run" is the largest peak
     stages = ("pretraining", "teachers", "training", "evaluation")
-    assert set(rec["stage_seconds"]) == {*stages, "total"}
-    parts = sum(rec["stage_seconds"][k] for k in stages)
+    assert set(rec["stage_seconds"]) == {*stages, "fairness_curve", "total"}  # the curve: after the run's labels
+    parts = sum(rec["stage_seconds"][k] for k in (*stages, "fairness_curve"))
     assert 0.5 * rec["stage_seconds"]["total"] <= parts <= rec["stage_seconds"]["total"]  # the rest: validation
     peaks = rec["peak_rss_mb"]
     assert set(peaks) == {"load", *stages, "run"} and min(peaks.values()) > 50  # torch alone is hundreds

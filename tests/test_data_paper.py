@@ -201,3 +201,26 @@ def test_datasets_command_prints_table1_from_the_data(tmp_path, capsys):
     assert "| mnist-usps | digital | 25 | 10 | 1,024 (1x32x32) | source of digit | mnist 20 / usps 5 | 0.2500 |" in text
     assert ("| mnist-usps-mini | digital | 7,007 | 10 | 1,024 (1x32x32) | source of digit | mnist 5,000 / usps 2,007 "
             "| 0.4014 | 2.303 |") in text
+
+
+def test_fashion_mnist_reverse_reads_idx_files_and_inverts_them(tmp_path):
+    """The harder image set: Fashion-MNIST's IDX files in --data-dir (or Debian's folder), padded to
+    32 x 32, each image beside its inverted copy."""
+    from fairclust.data import fashion
+
+    rng = np.random.default_rng(0)
+    imgs, labels = rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), np.arange(6, dtype=np.uint8) % 3
+    (tmp_path / "fashion-mnist").mkdir()
+    write_idx(tmp_path / "fashion-mnist" / "train-images-idx3-ubyte.gz", imgs, gz=True)
+    write_idx(tmp_path / "fashion-mnist" / "train-labels-idx1-ubyte.gz", labels, gz=True)
+    ds = load_dataset("fashion-mnist-reverse", data_dir=tmp_path)
+    assert ds.X.shape == (12, 1, 32, 32) and ds.group_names == ["original", "reversed"]
+    orig, rev = ds.X[ds.sensitive == 0], ds.X[ds.sensitive == 1]
+    np.testing.assert_allclose(orig[:, 0, 2:30, 2:30], imgs / 255.0, atol=1e-6)
+    np.testing.assert_allclose(rev, 1.0 - orig, atol=1e-6)
+    np.testing.assert_array_equal(ds.y[ds.sensitive == 0], labels)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    if not fashion.DEBIAN_DIR.is_dir():  # with Debian's package installed the files are found there
+        with pytest.raises(DataFileError, match="Fashion-MNIST's training files .* dataset-fashion-mnist"):
+            load_dataset("fashion-mnist-reverse", data_dir=empty)

@@ -51,7 +51,9 @@ API_CASES = {
                   r"sensitive_features contains NaN or inf"),
     "None group": (lambda: fit(groups=["a"] * 20 + ["b"] * 19 + [None]), FairclustError,
                    r"sensitive_features contains None"),
-    "2-d groups": (lambda: fit(groups=np.zeros((40, 2))), FairclustError, r"sensitive_features has shape \(40, 2\)"),
+    "2-d groups": (lambda: fit(groups=np.zeros((40, 2))), FairclustError,  # N x A: two attributes, each one group
+                   r"sensitive attribute 'attribute_0' holds a single group"),
+    "3-d groups": (lambda: fit(groups=np.zeros((40, 2, 2))), FairclustError, r"sensitive_features has shape \(40, 2, 2\)"),
     "n_clusters = 0": (lambda: fit(n_clusters=0), FairclustError, r"n_clusters must be positive, got 0"),
     "n_clusters < 0": (lambda: fit(n_clusters=-2), FairclustError, r"n_clusters must be positive, got -2"),
     "n_clusters > N": (lambda: fit(n_clusters=41), FairclustError, r"n_clusters=41 is larger than the number of"),

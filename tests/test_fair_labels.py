@@ -195,3 +195,54 @@ def test_cli_flag_reaches_metrics_json(tmp_path, capsys):
     assert rec["balance"] >= balance_floor(np.load(out / "labels.npy"), g, 0.1, rec["fair_labels"]["violation"])
     assert main(["run", "--dataset", str(tmp_path / "d.npz"), "--fair-labels", "1.5"]) == 2
     assert "argument --fair-labels: DELTA must be in [0, 1), got 1.5" in capsys.readouterr().err
+
+
+def test_fair_prior_shift_spreads_every_group_alike_and_keeps_sure_samples():
+    """Per group, the re-weighted assignments' mean is the whole data's (checked by summing); a sample the
+    teacher is sure of keeps its cluster, and an already fair assignment is left as it is."""
+    from fairclust.fair_lp import fair_prior_shift
+
+    q, codes = unfair_q(n_per=400, k=4, seed=1)
+    shifted = fair_prior_shift(q, codes)
+    pi = q.mean(0)
+    for g in (0, 1):
+        np.testing.assert_allclose(shifted[codes == g].mean(0), pi, atol=1e-5)
+    np.testing.assert_allclose(shifted.sum(1), 1.0, atol=1e-5)
+    sure, unsure = q.max(1) > 0.85, q.max(1) < 0.5  # 72 and 382 of the 800 rows here
+    moved = shifted.argmax(1) != q.argmax(1)
+    assert sure.sum() > 50 and not moved[sure].any() and moved[unsure].mean() > 0.5  # 0.85 measured
+    assert metrics.balance(shifted.argmax(1), sensitive_features=codes) > 0.5 > metrics.balance(q.argmax(1),
+                                                                                                sensitive_features=codes)
+    fair_q = np.tile(q[:400], (2, 1))  # both groups hold the very same rows: already fair
+    np.testing.assert_allclose(fair_prior_shift(fair_q, codes), fair_q, atol=1e-5)
+
+
+def test_fairness_curve_runs_from_the_fairest_labels_to_the_argmax():
+    from fairclust.fair_lp import fairness_curve
+
+    q, codes = unfair_q()
+    curve = fairness_curve(q, codes, (0.0, 0.1, 0.5))
+    assert [p["delta"] for p in curve] == [0.0, 0.1, 0.5, None]
+    np.testing.assert_array_equal(curve[-1]["labels"], q.argmax(1))
+    assert curve[-1]["changed"] == 0 and curve[0]["changed"] >= curve[1]["changed"] >= curve[2]["changed"]
+    balances = [metrics.balance(p["labels"], sensitive_features=codes) for p in curve]
+    assert balances[0] >= balances[1] >= balances[2] > balances[3]
+    for p in curve[:-1]:
+        np.testing.assert_array_equal(p["labels"], fair_labels(q, codes, p["delta"])[0])
+
+
+def test_run_scores_the_fairness_curve_and_draws_it(tmp_path):
+    X, y, g = blob_data()
+    np.savez(tmp_path / "d.npz", X=X, sensitive=g, y=y)
+    out = tmp_path / "run"
+    assert main(["run", "--dataset", str(tmp_path / "d.npz"), "--iters", "30", "--pretrain-epochs", "2",
+                 "--batch-size", "32", "--cache-dir", str(tmp_path / "c"), "--out", str(out), "--quiet",
+                 "--device", "cpu"]) == 0
+    rec = json.loads((out / "metrics.json").read_text())
+    curve = rec["fairness_curve"]
+    assert [p["delta"] for p in curve][-1] is None and 0.05 in [p["delta"] for p in curve]
+    chosen = next(p for p in curve if p["delta"] == 0.05)  # the run's own labels are on the curve
+    assert chosen["accuracy"] == pytest.approx(rec["accuracy"]) and chosen["balance"] == pytest.approx(rec["balance"])
+    labels = np.load(out / "labels.npy")
+    assert chosen["changed"] == rec["fair_labels"]["changed"] and len(labels) == len(y)
+    assert (out / "tradeoff.png").is_file() and rec["stage_seconds"]["fairness_curve"] > 0

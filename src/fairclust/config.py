@@ -42,6 +42,9 @@ KMEANS_N_INIT = Setting("k-means restarts (DEC's and DFC's initial centres, FCMI
                         (DEC_TEACHERS, INIT_CENTERS),
                         minimum=0, positive=True, public=False)
 N_INIT = Setting("k-means restarts", minimum=0, positive=True)
+FAIRNESS = Setting("with several sensitive attributes, what fair means: marginal (every cluster holds each attribute's "
+                   "groups in their shares, attribute by attribute) or intersection (every combination of values is a "
+                   "group); one attribute: no effect", choices=("marginal", "intersection"))
 FEATURE_SPACE = Setting("what the method clusters: pretrained (mu of the shared VAE encoder, DFC's) or raw (the "
                         "flattened input)", choices=("pretrained", "raw"))
 
@@ -160,6 +163,10 @@ class DFCConfig(DECConfig):
     target: str = setting("self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
                           "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
                           choices=("self", "teachers"), needs={"teachers": ("align_groups", True)})
+    fair_targets: bool = setting(
+        False, "L_c's target is the matched teachers re-weighted per group so that every group spreads over the "
+        "clusters alike (fairclust.fair_lp.fair_prior_shift); an ablation, measured no fairer argmax (results.md)",
+        needs={True: ("target", "teachers")})
     init_centers: str = setting(
         "kmeans", "DFC's starting centres: kmeans on the shared embedding or teachers (the matched teachers' cluster "
         "means)", recipes={"default": Follows("align_groups", {True: "teachers", False: "kmeans"})},
@@ -168,6 +175,7 @@ class DFCConfig(DECConfig):
     fair_labels: float | None = setting(
         None, "labels_ = the assignment closest to q in which every cluster holds each group's share within a factor "
         "1 - DELTA (off: the argmax of q)", recipes={"default": 0.05}, fraction=True)
+    fairness: str = FAIRNESS("marginal")
     fair_labels_max_samples: int = setting(
         40000, "above this many samples the fair labels' LP is solved on a seeded sample of this size and its dual "
         "prices, corrected on all samples, label every sample (0: always the whole LP)", minimum=0, public=False)
@@ -205,6 +213,7 @@ class FCMIConfig(Config):
     kmeans_points_per_cluster: int = setting(1000, "FCMI: k-means runs on at most this many points per cluster",
                                              minimum=0, positive=True, public=False)  # network:86-87
     stop_tol: float = STOP_TOL(0.0, default=0.01)  # not the authors'
+    fairness: str = FAIRNESS("marginal")  # several sensitive attributes (not the authors': they take one)
 
     @classmethod
     def _check(cls, values: dict[str, Any], given: dict[str, Any], recipe: str) -> None:
@@ -272,6 +281,7 @@ class FAlgConfig(EncoderConfig):
     label: ClassVar[str] = "FAlg"
     delta: float = setting(0.2, "FAlg: every cluster holds each group's share within a factor 1 - delta",
                            fraction=True)
+    fairness: str = FAIRNESS("marginal")
     feature_space: str = FEATURE_SPACE("pretrained")
     n_init: int = N_INIT(10)
 

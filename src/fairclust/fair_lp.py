@@ -25,25 +25,55 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from .errors import FairclustError, FairclustWarning
-from .validation import check_delta, check_sensitive
+from .attributes import parse
+from .validation import check_delta
+
+
+def group_sets(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Every sample's groups as rows of an ``N x A`` matrix of ids ``0..G-1`` (``G`` returned).
+
+    ``codes``: ``N`` group codes (one attribute, ids unchanged) or ``N x A`` (several attributes,
+    each column's codes ``0..M_a-1``; attribute ``a``'s groups numbered after those of the columns
+    before it). Each id is one set of share bounds: with several columns every sample sits in one
+    group per attribute, and the bounds hold attribute by attribute (marginal fairness).
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.ndim == 1:
+        return codes[:, None], int(codes.max()) + 1
+    sizes = codes.max(0) + 1
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return codes + offsets[None, :], int(sizes.sum())
+
+
+def _group_counts(x: np.ndarray, ids: np.ndarray, n_groups: int) -> np.ndarray:
+    """``G x K``: the (fractional) points of every group in every cluster."""
+    out = np.zeros((n_groups, x.shape[1]))
+    for a in range(ids.shape[1]):
+        for i in range(x.shape[1]):
+            out[:, i] += np.bincount(ids[:, a], weights=x[:, i], minlength=n_groups)
+    return out
 
 
 def share_bounds(codes: np.ndarray, delta: float, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's largest and smallest share of a cluster: ``r_l / (1 - delta)`` and ``r_l (1 - delta)``."""
-    r = np.bincount(codes, minlength=n_groups or 0) / len(codes)
+    """Each group's largest and smallest share of a cluster: ``r_l / (1 - delta)`` and ``r_l (1 - delta)``
+    (``codes`` as in :func:`group_sets`; ``r_l``: the group's share of the data)."""
+    ids, m = group_sets(codes)
+    r = np.bincount(ids.ravel(), minlength=max(m, n_groups or 0)) / ids.shape[0]
     return r / (1.0 - delta), r * (1.0 - delta)
 
 
 def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[np.ndarray, dict]:
     """Solve the fair-assignment LP for costs ``D`` (n x K); return ``x`` (n x K) and the bounds.
 
-    Variables are ordered point-major (``x[j, i]`` is variable ``j * K + i``). The bounds dict
-    also holds ``prices`` (M x K): the LP's dual prices as a cost per (group, cluster), so that
-    ``argmin_i D[j, i] + prices[g(j), i]`` is the LP's choice for every point it does not split
-    (its reduced costs); :func:`fair_labels` labels points outside the LP with them.
+    ``codes``: one group per point, or ``N x A`` (one per attribute: the bounds hold for every
+    attribute's groups, :func:`group_sets`). Variables are ordered point-major (``x[j, i]`` is
+    variable ``j * K + i``). The bounds dict also holds ``prices`` (G x K): the LP's dual prices as a
+    cost per (group, cluster), so that ``argmin_i D[j, i] + sum of prices[g, i] over j's groups g``
+    is the LP's choice for every point it does not split (its reduced costs); :func:`fair_labels`
+    labels points outside the LP with them.
     """
     n, k = D.shape
-    m = int(codes.max()) + 1
+    ids, m = group_sets(codes)
     alpha, beta = share_bounds(codes, delta, m)
     var = np.arange(n * k).reshape(n, k)
     a_eq = sparse.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), var.ravel())), shape=(n, n * k))
@@ -51,7 +81,7 @@ def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[
     #              lower  beta_l sum_j x_ij - sum_{j in l} x_ij <= 0
     rows, cols, vals = [], [], []
     for l in range(m):
-        in_l = (codes == l).astype(np.float64)
+        in_l = (ids == l).any(1).astype(np.float64)
         for i in range(k):
             up, lo = 2 * (l * k + i), 2 * (l * k + i) + 1
             rows += [np.full(n, up), np.full(n, lo)]
@@ -67,15 +97,16 @@ def fair_assignment_lp(D: np.ndarray, codes: np.ndarray, delta: float) -> tuple[
     x = np.clip(res.x.reshape(n, k), 0.0, 1.0)
     z = res.ineqlin.marginals.reshape(m, k, 2) * scale  # <= 0; [..., 0] upper rows, [..., 1] lower rows
     shared = (z[:, :, 0] * alpha[:, None] - z[:, :, 1] * beta[:, None]).sum(0)  # every group's part, per cluster
-    prices = shared[None, :] - z[:, :, 0] + z[:, :, 1]
+    # a point sits in A groups (one per attribute): each carries 1/A of the shared part
+    prices = shared[None, :] / ids.shape[1] - z[:, :, 0] + z[:, :, 1]
     return x, {"alpha": alpha, "beta": beta, "objective": float(res.fun) * scale, "prices": prices}
 
 
 def constraint_violation(x: np.ndarray, codes: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> float:
     """Largest violation, in points, of the LP's fairness constraints by (fractional or 0/1) ``x``."""
-    m = len(alpha)
+    ids, _ = group_sets(codes)
     size = x.sum(0)
-    per_group = np.stack([x[codes == l].sum(0) for l in range(m)])  # M x K
+    per_group = _group_counts(x, ids, len(alpha))  # G x K
     over = per_group - alpha[:, None] * size[None]
     under = beta[:, None] * size[None] - per_group
     return float(max(over.max(), under.max(), 0.0))
@@ -83,8 +114,8 @@ def constraint_violation(x: np.ndarray, codes: np.ndarray, alpha: np.ndarray, be
 
 def priced_labels(cost: np.ndarray, codes: np.ndarray, prices: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
                   max_rounds: int = 200) -> tuple[np.ndarray, int]:
-    """``argmin_i cost[j, i] + prices[g(j), i]`` for every point, with the prices corrected until
-    each cluster holds each group's share within ``[beta, alpha]`` up to one point.
+    """``argmin_i cost[j, i] + sum of prices[g, i] over j's groups g`` for every point, with the
+    prices corrected until each cluster holds each group's share within ``[beta, alpha]`` up to one point.
 
     Each round takes the worst-violated (group, cluster) pair and moves its price just enough
     to move the excess points (those closest to their next choice) out of the cluster, or the
@@ -93,15 +124,16 @@ def priced_labels(cost: np.ndarray, codes: np.ndarray, prices: np.ndarray, alpha
     ``fair_labels`` then reports the remaining violation).
     """
     prices = np.array(prices, dtype=np.float64)
-    n, k = cost.shape
+    ids, _ = group_sets(codes)
+    k = cost.shape[1]
     m = len(alpha)
     rounds = 0
     while True:
-        adjusted = cost + prices[codes]
+        adjusted = cost + prices[ids].sum(1)
         labels = adjusted.argmin(1)
-        counts = np.zeros((m, k))
-        np.add.at(counts, (codes, labels), 1.0)
-        size = counts.sum(0)
+        counts = sum(np.bincount(ids[:, a] * k + labels, minlength=m * k) for a in range(ids.shape[1]))
+        counts = counts.reshape(m, k).astype(np.float64)
+        size = np.bincount(labels, minlength=k).astype(np.float64)
         over = counts - alpha[:, None] * size  # > 0: group l has too many points in cluster i
         under = beta[:, None] * size - counts
         worst = np.maximum(over, under)
@@ -109,7 +141,7 @@ def priced_labels(cost: np.ndarray, codes: np.ndarray, prices: np.ndarray, alpha
         if worst[l, i] <= 1.0 or rounds >= max_rounds:  # within one point: what rounding a vertex costs
             return labels.astype(np.int64), rounds
         rounds += 1
-        in_l = codes == l
+        in_l = (ids == l).any(1)
         if over[l, i] >= under[l, i]:  # raise the price of (l, i) past the gap of the points to move out
             need = int(np.ceil(over[l, i] / max(1.0 - alpha[l], 1e-12)))
             who = np.flatnonzero(in_l & (labels == i))
@@ -124,11 +156,13 @@ def priced_labels(cost: np.ndarray, codes: np.ndarray, prices: np.ndarray, alpha
 
 
 def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 0,
-                seed: int = 0) -> tuple[np.ndarray, dict]:
+                seed: int = 0, notion: str = "marginal") -> tuple[np.ndarray, dict]:
     """Hard labels as close to ``q`` as fairness allows (the ``fair_labels`` extension).
 
     ``groups``: one group per row of ``q``, any values (ints, strings ...; codes ``0..M-1``
-    pass through unchanged). Returns ``(labels, info)``.
+    pass through unchanged); or several attributes (``N x A``, a DataFrame, a dict of columns:
+    :mod:`fairclust.attributes`), whose bounds hold attribute by attribute (``notion="marginal"``)
+    or for every combination of their values (``"intersection"``). Returns ``(labels, info)``.
 
     Minimises ``sum_i -log q[i, label_i]`` subject to every cluster holding each group ``l``
     in the share ``[r_l (1 - delta), r_l / (1 - delta)]`` (``r_l``: the group's share of the
@@ -148,7 +182,8 @@ def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 
     q = np.asarray(q)
     if q.ndim != 2:
         raise FairclustError(f"q has shape {q.shape}; pass the N x K soft assignment (e.g. model.predict_proba(X))")
-    codes, _ = check_sensitive(groups, q.shape[0])
+    codes = parse(groups, q.shape[0]).columns(notion)
+    codes = codes.reshape(-1) if codes.shape[1] == 1 else codes
     check_delta(delta, "delta")
     cost = -np.log(np.clip(q, 1e-12, None))
     n = q.shape[0]
@@ -173,3 +208,56 @@ def fair_labels(q: np.ndarray, groups: Any, delta: float, *, max_samples: int = 
         warnings.warn(f"the fair labels miss a share bound by {info['violation']:.0f} points after "
                       f"{info['price_rounds']} price corrections; pass a larger delta", FairclustWarning, stacklevel=2)
     return labels, info
+
+
+def fair_prior_shift(P: np.ndarray, codes: np.ndarray, *, iters: int = 200, tol: float = 1e-8) -> np.ndarray:
+    """Soft assignments ``P`` (rows sum to 1) re-weighted per group so that every group spreads over the
+    clusters alike: group g's rows become ``P[i, k] w[g, k] / sum_k' P[i, k'] w[g, k']`` with the weights
+    chosen (Sinkhorn's scaling) so that each group's mean assignment equals the whole data's
+    ``pi = P.mean(0)``.
+
+    This is the entropic optimal transport of each group's samples onto the common cluster shares with
+    costs ``-log P`` (a change of each group's cluster prior, Bayes' rule): the mass it moves is that of
+    the samples ``P`` is least sure of, and a sample ``P`` is sure of keeps its cluster. DFC takes it
+    as L_c's target with ``fair_targets=True`` (an ablation: on the embedded sets it left the argmax of
+    ``q`` as unfair as the plain teachers, docs/results.md, so no recipe turns it on).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    pi = P.mean(0)
+    out = np.empty_like(P)
+    for g in np.unique(codes):
+        rows = P[codes == g] + 1e-12
+        w = np.ones(P.shape[1])
+        for _ in range(iters):
+            Q = rows * w
+            Q /= Q.sum(1, keepdims=True)
+            mean = Q.mean(0)
+            if np.abs(mean - pi).max() < tol:
+                break
+            w *= pi / np.maximum(mean, 1e-300)
+        out[codes == g] = Q
+    return out.astype(np.float32)
+
+
+CURVE_DELTAS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)  # fair_labels' delta along the trade-off curve
+
+
+def fairness_curve(q: np.ndarray, groups: Any, deltas: tuple[float, ...] = CURVE_DELTAS, *, max_samples: int = 0,
+                   seed: int = 0, notion: str = "marginal") -> list[dict]:
+    """The labels of ``q`` from the fairest to the argmax: :func:`fair_labels` at every ``delta`` (each
+    cluster holds each group's share within a factor ``1 - delta``), then the argmax (``delta`` None).
+
+    Each point: ``delta``, ``labels`` and ``changed`` (labels that differ from the argmax). A user reads
+    what fairness costs along it (``metrics.json["fairness_curve"]``, ``tradeoff.png``) and picks a
+    delta knowingly.
+    """
+    q = np.asarray(q)
+    argmax = q.argmax(1)
+    out = []
+    for delta in deltas:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FairclustWarning)  # a missed bound is measured, not warned, here
+            labels, info = fair_labels(q, groups, delta, max_samples=max_samples, seed=seed, notion=notion)
+        out.append({"delta": float(delta), "labels": labels, "changed": info["changed"]})
+    out.append({"delta": None, "labels": argmax, "changed": 0})
+    return out

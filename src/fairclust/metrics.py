@@ -17,11 +17,16 @@ received no sample do not exist and are skipped):
   ``-sum_k p(k|g) ln p(k|g)`` with ``p(k|g) = count[k,g] / |X_g|``; maximum ``ln K``.
 * **MNCE** - ``min_k H(G | C=k) / H(G)`` (FCMI, CVPR 2023).
 * **F-beta** - weighted harmonic mean of NMI and MNCE.
+
+Several sensitive attributes (:mod:`fairclust.attributes`): :func:`attribute_report` gives
+the fairness metrics of each attribute and of their intersection (every combination of
+values that occurs is one group).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,6 +44,7 @@ __all__ = [
     "fbeta",
     "information_report",
     "report",
+    "attribute_report",
     "contingency",
 ]
 
@@ -238,11 +244,13 @@ def fbeta(labels_true: Any, labels_pred: Any, *, sensitive_features: Any, beta: 
     return _fbeta(nmi(labels_true, labels_pred), mnce(labels_pred, sensitive_features=sensitive_features), beta)
 
 
-def _cube(labels_pred: Any, sensitive_features: Any, labels_true: Any = None):
-    """One pass over the samples: count[c, g, y] (y axis of size 1 without labels)."""
+def _cube(labels_pred: Any, sensitive_features: Any, labels_true: Any = None, *,
+          sensitive_name: str = "sensitive_features"):
+    """One pass over the samples: count[c, g, y] (y axis of size 1 without labels).
+    ``sensitive_name``: what the errors call the groups."""
     c = _as_1d(labels_pred, "labels_pred")
-    g = _as_1d(sensitive_features, "sensitive_features")
-    arrays = [("labels_pred", c), ("sensitive_features", g)]
+    g = _as_1d(sensitive_features, sensitive_name)
+    arrays = [("labels_pred", c), (sensitive_name, g)]
     if labels_true is not None:
         arrays.append(("labels_true", _as_1d(labels_true, "labels_true")))
     for name, arr in arrays[1:]:
@@ -253,7 +261,7 @@ def _cube(labels_pred: Any, sensitive_features: Any, labels_true: Any = None):
     uc, ic = factorize(c)
     ug, ig = factorize(g)
     if len(ug) < 2:
-        raise FairclustError("sensitive_features holds a single group; fairness metrics need at least two groups")
+        raise FairclustError(f"{sensitive_name} holds a single group; fairness metrics need at least two groups")
     if labels_true is not None:
         _, iy = factorize(arrays[2][1])
         n_y = int(iy.max()) + 1
@@ -261,6 +269,21 @@ def _cube(labels_pred: Any, sensitive_features: Any, labels_true: Any = None):
         iy, n_y = 0, 1
     flat = np.bincount((ic * len(ug) + ig) * n_y + iy, minlength=len(uc) * len(ug) * n_y)
     return flat.reshape(len(uc), len(ug), n_y), ug
+
+
+def _fairness(table: np.ndarray, groups: np.ndarray, k: int) -> dict:
+    """The fairness entries of a report from its ``count[c, g]`` table (non-empty clusters only)
+    and its sorted groups; ``k``: the number of clusters asked for (``entropy_max = ln k``)."""
+    sizes = table.sum(axis=0)
+    return {
+        "groups": [g.item() if hasattr(g, "item") else g for g in groups],
+        "group_sizes": [int(v) for v in sizes],
+        "balance": _balance_table(table),
+        "balance_max": float(sizes.min() / sizes.max()),
+        "entropy": [float(v) for v in _entropy_of_counts(table, axis=0)],
+        "entropy_max": math.log(k) if k > 0 else 0.0,
+        "mnce": _mnce_table(table),
+    }
 
 
 def _information(cube: np.ndarray, with_labels: bool) -> dict:
@@ -308,19 +331,12 @@ def report(
     """
     cube, groups = _cube(labels_pred, sensitive_features, labels_true)
     table = cube.sum(axis=2)
-    sizes = table.sum(axis=0)
     k = int(n_clusters) if n_clusters is not None else int(table.shape[0])
     out: dict[str, Any] = {
         "n_samples": int(table.sum()),
         "n_clusters": k,
         "n_nonempty_clusters": int(table.shape[0]),
-        "groups": [g.item() if hasattr(g, "item") else g for g in groups],
-        "group_sizes": [int(v) for v in sizes],
-        "balance": _balance_table(table),
-        "balance_max": float(sizes.min() / sizes.max()),
-        "entropy": [float(v) for v in _entropy_of_counts(table, axis=0)],
-        "entropy_max": math.log(k) if k > 0 else 0.0,
-        "mnce": _mnce_table(table),
+        **_fairness(table, groups, k),
     }
     if labels_true is not None:
         cy = cube.sum(axis=1)  # [c, y]
@@ -329,3 +345,55 @@ def report(
         out["fbeta"] = _fbeta(out["nmi"], out["mnce"], 1.0)
     out["information"] = _information(cube, labels_true is not None)
     return out
+
+
+SEPARATOR = "/"  # an intersection cell's name: the attributes' values joined, e.g. "mnist/inverted"
+
+
+def cell_labels(columns: list[np.ndarray]) -> np.ndarray:
+    """The intersection's name of every sample: the attributes' values joined by ``/``; one
+    attribute: its values unchanged (:mod:`fairclust.attributes` reads several attributes with it)."""
+    if len(columns) == 1:
+        return columns[0]
+    out = columns[0].astype(str).astype(object)
+    for col in columns[1:]:
+        out = out + SEPARATOR + col.astype(str).astype(object)
+    return out.astype(str)
+
+
+def attribute_report(
+    labels_pred: Any,
+    attributes: Mapping[str, Any],
+    *,
+    n_clusters: int | None = None,
+    intersection: Any = None,
+) -> dict:
+    """The fairness metrics of each sensitive attribute and of their intersection.
+
+    ``attributes``: attribute name -> one value per sample (e.g. ``Dataset.attributes``).
+    Returns ``{"attributes": {name: entry}, "intersection": entry}``; every entry holds
+    ``groups, group_sizes, balance, balance_max, entropy`` (list, groups in sorted order),
+    ``entropy_max`` (ln K) and ``mnce``, as :func:`report` defines them, on that attribute's
+    groups (the intersection's: every combination of values that occurs, named by the values
+    joined with ``/``). ``intersection``: those names when the caller has them already
+    (``Dataset.sensitive``); by default they are joined here. ``n_clusters`` defaults to the
+    number of non-empty clusters. Every attribute needs two groups.
+    """
+    if not isinstance(attributes, Mapping) or not attributes:
+        raise FairclustError("attributes must be a non-empty mapping of attribute name -> one value per sample")
+    n = _as_1d(labels_pred, "labels_pred").shape[0]
+    columns = {str(name): _as_1d(values, f"sensitive attribute {str(name)!r}") for name, values in attributes.items()}
+    for name, col in columns.items():
+        if col.shape[0] != n:
+            raise FairclustError(f"labels_pred has {n} values but sensitive attribute {name!r} has {col.shape[0]}; "
+                                 "pass one value per sample to both")
+    cells = cell_labels(list(columns.values())) if intersection is None else intersection
+    entries = {}
+    for name, col in [*columns.items(), (None, cells)]:
+        what = "the intersection of the sensitive attributes" if name is None else f"sensitive attribute {name!r}"
+        cube, groups = _cube(labels_pred, col, sensitive_name=what)
+        table = cube[:, :, 0]
+        k = int(n_clusters) if n_clusters is not None else int(table.shape[0])
+        entries[name] = _fairness(table, groups, k)
+    intersection_entry = entries.pop(None)
+    return {"attributes": entries, "intersection": intersection_entry}

@@ -39,14 +39,23 @@ def prepare_out_dir(out: str | Path, *, overwrite: bool = False, resume: bool = 
 
 
 def evaluate(ds: Dataset, labels: np.ndarray, n_clusters: int) -> dict:
-    """The paper's metrics (+ MNCE, F-beta, Section 4.3 quantities) of one labelling."""
-    return metrics.report(labels, sensitive_features=ds.sensitive, labels_true=ds.y, n_clusters=n_clusters)
+    """The paper's metrics (+ MNCE, F-beta, Section 4.3 quantities) of one labelling.
+
+    A data set with several sensitive attributes (``ds.attributes``) adds ``attributes`` (each
+    attribute's Balance, entropies, MNCE ...) and ``intersection`` (the same on ``ds.sensitive``,
+    their intersection): :func:`fairclust.metrics.attribute_report`.
+    """
+    rep = metrics.report(labels, sensitive_features=ds.sensitive, labels_true=ds.y, n_clusters=n_clusters)
+    if ds.attributes is not None:
+        rep.update(metrics.attribute_report(labels, ds.attributes, n_clusters=n_clusters,
+                                            intersection=ds.sensitive))
+    return rep
 
 
 def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed: int | None = 2019,
                out: str | Path | None = None, options: dict[str, Any] | None = None,
                save_model: bool = True, resume: bool = False, fit_params: dict[str, Any] | None = None,
-               strict: bool = False, figures: bool = True) -> dict:
+               strict: bool = False, figures: bool = True, curve: bool = True) -> dict:
     """Fit ``method`` on ``ds``; return the metrics record (and write files when ``out`` is set).
 
     With ``out``, methods that checkpoint their training (DFC) write ``out/checkpoint.pt``;
@@ -54,6 +63,8 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     finished run. With ``figures`` the run's PNGs follow it
     (:mod:`fairclust.figures`); a figure that fails only warns.
     ``strict``: refuse settings the method does not take (:func:`fairclust.methods.make_method`).
+    ``curve``: for a method with fair labels (DFC), score its labels from the fairest to the argmax
+    (``record["fairness_curve"]``, :func:`score_curve`).
     """
     options = dict(options or {})
     if n_clusters is None:
@@ -64,7 +75,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     est = make_method(method, n_clusters, seed, strict=strict, **options, **run_opts)
     load_mb = peak_rss_mb()  # the data as loaded (and whatever ran before in this process)
     t0 = time.perf_counter()
-    est.fit(ds.X, ds.y, sensitive_features=ds.sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
+    est.fit(ds.X, ds.y, sensitive_features=ds.fit_sensitive, **(fit_params or {}))  # e.g. DFC's callbacks
     seconds = time.perf_counter() - t0
     fit_mb = peak_rss_mb()  # a method that does not measure its stages: its peak (with the load's)
     seed = getattr(est, "seed_", seed)  # the seed used: drawn by the estimator when ``seed`` is None
@@ -92,6 +103,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "group_names": list(ds.group_names),
         "group_sizes": rep["group_sizes"],
         "information": rep["information"],
+        **{key: rep[key] for key in ("attributes", "intersection") if key in rep},  # several sensitive attributes
         "seconds": seconds,
         "timings": getattr(est, "timings_", {}),
         "stage_seconds": stage_seconds(getattr(est, "timings_", {}), seconds, t_metrics),
@@ -99,6 +111,11 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
     }
     if getattr(est, "fair_labels_info_", None) is not None:  # DFC with the fair-labels extension
         record["fair_labels"] = est.fair_labels_info_
+    if curve and callable(getattr(est, "fairness_curve", None)):
+        with metering.measure("fairness_curve"):
+            record["fairness_curve"] = score_curve(ds, est.fairness_curve(ds.X, ds.fit_sensitive), n_clusters)
+        record["stage_seconds"]["fairness_curve"] = metering.seconds["fairness_curve"]
+        record["stage_seconds"]["total"] += metering.seconds["fairness_curve"]
     if getattr(est, "matching_", None) is not None:  # DFC's cross-group matching of the teachers' clusters
         record["matching"] = est.matching_
     if hasattr(est, "history_") and "iterations_run" in est.history_:
@@ -124,6 +141,21 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
             write_figures(out, ds, est, labels, int(n_clusters), record)
     record["_estimator"] = est
     return record
+
+
+def score_curve(ds: Dataset, points: list[dict], n_clusters: int) -> list[dict]:
+    """Each point of a fairness curve (:func:`fairclust.fair_lp.fairness_curve`) with its metrics: Balance,
+    MNCE, the share of labels moved from the argmax and, where the data set has labels, accuracy and NMI."""
+    out = []
+    for p in points:
+        rep = evaluate(ds, p["labels"], n_clusters)
+        point = {"delta": p["delta"], "changed": int(p["changed"]), "changed_share": p["changed"] / ds.n_samples,
+                 **{k: rep.get(k) for k in ("accuracy", "nmi", "balance", "balance_max", "mnce")}}
+        if "attributes" in rep:  # several sensitive attributes: each one's Balance along the curve
+            point["attributes"] = {name: {k: a[k] for k in ("balance", "balance_max", "mnce")}
+                                   for name, a in rep["attributes"].items()}
+        out.append(point)
+    return out
 
 
 def write_figures(out: Path, ds: Dataset, est: Any, labels: np.ndarray, n_clusters: int, record: dict) -> None:
@@ -175,16 +207,28 @@ def fmt(v: Any, nd: int = 3) -> str:
 
 
 def results_table(records: list[dict]) -> str:
-    """The paper's columns (Acc, NMI, Balance of its maximum, Entropy per group) + MNCE, as Markdown."""
+    """The paper's columns (Acc, NMI, Balance of its maximum, Entropy per group) + MNCE, as Markdown.
+
+    When a record has several sensitive attributes (``attributes``), a last column gives each
+    one's Balance of its maximum and the intersection's; records of one attribute show ``-`` there.
+    """
+    several = any(r.get("attributes") for r in records)
+
+    def per_attribute(r: dict) -> str:  # "source 0.95 of 1.00; ...; intersection 0.90 of 1.00", "-" for one
+        parts = list((r.get("attributes") or {}).items())
+        if parts and r.get("intersection"):
+            parts.append(("intersection", r["intersection"]))
+        return "; ".join(f"{name} {e['balance']:.2f} of {e['balance_max']:.2f}" for name, e in parts) or "-"
+
     head = "| dataset | method | Acc | NMI | Balance (of max) | Entropy per group (max) | MNCE | seconds |"
-    lines = [head, "|" + "---|" * 8]
+    lines = [head + (" Balance per attribute (of max) |" if several else ""), "|" + "---|" * (9 if several else 8)]
     for r in records:
         e = r["entropy"]  # many groups (HAR's 30 subjects): the least and the mean instead of every one
         ent = " / ".join(f"{v:.3f}" for v in e) if len(e) <= 6 else f"min {min(e):.3f}, mean {np.mean(e):.3f}"
         lines.append(
             f"| {r['dataset']} | {r['method']} | {fmt(r['accuracy'])} | {fmt(r['nmi'])} | "
             f"{r['balance']:.3f} of {r['balance_max']:.3f} | {ent} ({r['entropy_max']:.3f}) | "
-            f"{r['mnce']:.3f} | {r['seconds']:.1f} |"
+            f"{r['mnce']:.3f} | {r['seconds']:.1f} |" + (f" {per_attribute(r)} |" if several else "")
         )
     return "\n".join(lines)
 

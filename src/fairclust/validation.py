@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .attributes import parse
 from .errors import FairclustError, FairclustTypeError
-from .metrics import factorize
 
 
 def check_delta(value: Any, name: str = "delta", example: str = "delta=0.2", hint: str = " (smaller is fairer)") -> float:
@@ -70,33 +70,12 @@ def check_X(X: Any, *, name: str = "X", min_samples: int = 2) -> np.ndarray:
 
 
 def check_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
-    """Encode groups as ``0..M-1`` (groups in sorted order); returns ``(codes, group_values)``."""
-    if sensitive_features is None:
-        raise FairclustError(
-            "sensitive_features is required: pass fit(X, sensitive_features=groups), one group per sample"
-        )
-    sens = np.asarray(sensitive_features)
-    if sens.ndim == 2 and 1 in sens.shape:
-        sens = sens.reshape(-1)
-    if sens.ndim != 1:
-        raise FairclustError(f"sensitive_features has shape {sens.shape}; pass one group value per sample")
-    if sens.shape[0] != n_samples:
-        raise FairclustError(
-            f"X has {n_samples} samples but sensitive_features has {sens.shape[0]}; pass one group per sample"
-        )
-    if sens.dtype.kind == "f" and not np.isfinite(sens).all():
-        raise FairclustError("sensitive_features contains NaN or inf; give every sample a group")
-    if sens.dtype.kind == "O":
-        if bool((np.equal(sens, None) | (sens != sens)).any()):  # None / NaN among objects
-            raise FairclustError("sensitive_features contains None or NaN; give every sample a group")
-        sens = sens.astype(str)
-    groups, codes = factorize(sens)
-    if len(groups) < 2:
-        raise FairclustError(
-            f"sensitive_features holds a single group ({_plain(groups[0])!r}); "
-            "fair clustering needs at least two groups"
-        )
-    return codes.reshape(-1).astype(np.int64), groups
+    """Encode groups as ``0..M-1`` (groups in sorted order); returns ``(codes, group_values)``.
+
+    Several attributes (``N x A``, a DataFrame, a dict of columns; :mod:`fairclust.attributes`):
+    the groups are their intersection's cells, named ``"a/b"``."""
+    att = parse(sensitive_features, n_samples)
+    return att.cells, att.cell_names
 
 
 def _plain(value: Any) -> Any:

@@ -74,8 +74,9 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 def add_table_options(p: argparse.ArgumentParser) -> None:
     """Feature tables (.csv, .tsv, .parquet; :mod:`fairclust.data.tabular`)."""
-    p.add_argument("--sensitive", default=None, metavar="COLUMN",
-                   help="for a table (.csv, .tsv, .parquet): the column of groups (required for a table)")
+    p.add_argument("--sensitive", default=None, metavar="COLUMN[,COLUMN...]",
+                   help="for a table (.csv, .tsv, .parquet): the column of groups (required for a table); several "
+                        "columns (sex,race) for several sensitive attributes (see --fairness)")
     p.add_argument("--label", default=None, metavar="COLUMN", help="for a table: the column of classes (optional)")
     p.add_argument("--one-hot", action="store_true",
                    help="for a table: encode non-numeric feature columns as 0/1 columns instead of refusing them")

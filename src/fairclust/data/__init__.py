@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FairclustError
-from . import custom, embedded, paper  # noqa: F401  (the builders register themselves on import)
+from . import custom, embedded, fashion, paper  # noqa: F401  (the builders register themselves on import)
 from .registry import (
     DATASETS,
     Dataset,

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import DataFileError
 from . import tabular as table
 from .folder import load_csv
-from .registry import Dataset
+from .registry import Dataset, with_attributes
 
 
 def _npz_problem(path: Path, exc: Exception) -> str:
@@ -96,7 +96,8 @@ def load_npz(path: Path) -> Dataset:
                 X = X / np.float32(255.0)  # a scaled copy (in memory)
             else:
                 np.divide(X, np.float32(255.0), out=X)
-    sens = arrays["sensitive"].reshape(-1)
+    sens = arrays["sensitive"]
+    sens = sens.reshape(-1) if sens.ndim < 2 or sens.shape[1] == 1 else sens
     y = arrays.get("y")
     if y is not None:
         y = y.reshape(-1)
@@ -104,6 +105,18 @@ def load_npz(path: Path) -> Dataset:
     for key, arr in (("sensitive", sens), ("y", y)):
         if arr is not None and arr.shape[0] != n:
             raise DataFileError(f"{str(path)!r}: X has {n} samples but {key} has {arr.shape[0]}; store one per sample")
+    if sens.ndim == 2:  # several sensitive attributes, one per column (named by sensitive_names)
+        names = arrays.get("sensitive_names")
+        names = ([f"attribute_{a}" for a in range(sens.shape[1])] if names is None
+                 else [str(v) for v in names.reshape(-1)])
+        if len(names) != sens.shape[1] or len(set(names)) != len(names):
+            raise DataFileError(f"{str(path)!r}: sensitive_names holds {len(names)} name(s) for {sens.shape[1]} "
+                                "sensitive columns; store one distinct name per column")
+        return with_attributes(path.stem, X, {n: sens[:, a] for a, n in enumerate(names)}, y, kind=kind,
+                               description=f"custom data from {path}")
+    if sens.ndim != 1:
+        raise DataFileError(f"{str(path)!r}: sensitive has shape {sens.shape}; store one group per sample (N) or "
+                            "one column per attribute (N x A)")
     groups = [str(g) for g in np.unique(sens)]
     return Dataset(name=path.stem, X=X, sensitive=sens, y=y, group_names=groups, kind=kind,
                    description=f"custom data from {path}")

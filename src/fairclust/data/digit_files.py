@@ -35,8 +35,9 @@ USPS_SOURCE = f"{USPS_H5_SOURCE} (usps.h5), {USPS_BZ2_SOURCE} (usps.bz2) or {USP
 MNIST_FILES = {"images": "train-images-idx3-ubyte", "labels": "train-labels-idx1-ubyte"}
 
 
-def read_idx(path: Path, ndim: int, what: str) -> np.ndarray:
-    """An IDX file (gzipped or raw) of unsigned bytes with ``ndim`` dimensions, checked."""
+def read_idx(path: Path, ndim: int, what: str, source: str = MNIST_SOURCE) -> np.ndarray:
+    """An IDX file (gzipped or raw) of unsigned bytes with ``ndim`` dimensions, checked; errors say
+    where the file comes from (``source``)."""
     fmt = f"IDX {ndim}-d unsigned-byte file ({what})"
     try:
         with open(path, "rb") as fh:
@@ -44,16 +45,16 @@ def read_idx(path: Path, ndim: int, what: str) -> np.ndarray:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
     except (OSError, EOFError) as exc:
-        raise DataFileError(f"{str(path)!r} is not a readable {fmt} ({exc}); re-download it from {MNIST_SOURCE}") \
+        raise DataFileError(f"{str(path)!r} is not a readable {fmt} ({exc}); re-download it from {source}") \
             from None
     header = 4 + 4 * ndim
     if len(raw) < header or raw[:2] != b"\x00\x00" or raw[2] != 0x08 or raw[3] != ndim:
-        raise DataFileError(f"{str(path)!r} is not an {fmt}: bad header; re-download it from {MNIST_SOURCE}")
+        raise DataFileError(f"{str(path)!r} is not an {fmt}: bad header; re-download it from {source}")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         raise DataFileError(f"{str(path)!r} is truncated or corrupt: {len(raw)} bytes where its {fmt} header "
-                            f"{dims} needs {expected}; re-download it from {MNIST_SOURCE}")
+                            f"{dims} needs {expected}; re-download it from {source}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 

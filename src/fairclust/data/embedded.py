@@ -6,6 +6,8 @@
 * ``reverse-mnist5k``: the same 5,000 MNIST digits + inverted copies.
 * ``mnist-usps-mini``: the same 5,000 MNIST digits + the 2,007 real USPS test digits
   (ESL's ``zip.test.gz``, shipped in ``fairclust/data/files``; 16x16 upsampled to 32x32).
+* ``mnist-usps-contrast``: ``mnist-usps-mini`` with half of each source inverted; two
+  sensitive attributes, ``source`` and ``contrast`` (:mod:`fairclust.attributes`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from ..errors import DataFileError
 from .digit_files import read_usps
 from .images import pad_to, reversed_pair, source_pair, sources, upsample  # noqa: F401  (also imported from here)
-from .registry import Dataset, register
+from .registry import Dataset, register, with_attributes
 
 
 def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +77,25 @@ def mnist_digits(**_) -> Dataset:
 def mnist_usps_mini(**_) -> Dataset:
     return source_pair("mnist-usps-mini", mnist5k(), usps_test(), ["mnist", "usps"],
                        "MNIST 5k padded to 32x32 + the real USPS test set upsampled 16->32, a small MNIST-USPS")
+
+
+@register("mnist-usps-contrast", "mnist-usps-mini with half of each source inverted (seeded); two sensitive "
+          "attributes: source (mnist / usps) and contrast (normal / inverted)", embedded=True)
+def mnist_usps_contrast(**_) -> Dataset:
+    """Two real sensitive attributes: every sample's source, and whether it was inverted (``1 - x``:
+    half of each source, drawn with a fixed seed so the data set is the same everywhere)."""
+    base = mnist_usps_mini()
+    rng = np.random.default_rng(0)
+    inverted = np.zeros(base.n_samples, dtype=bool)
+    for g in np.unique(base.sensitive):
+        members = np.flatnonzero(base.sensitive == g)
+        inverted[rng.choice(members, len(members) // 2, replace=False)] = True
+    X = np.where(inverted[:, None, None, None], 1.0 - base.X, base.X).astype(np.float32)
+    attributes = {"source": np.asarray(base.group_names)[base.sensitive],
+                  "contrast": np.where(inverted, "inverted", "normal")}
+    return with_attributes("mnist-usps-contrast", X, attributes, base.y, kind="digital",
+                           description="MNIST 5k + USPS test 2,007 at 32x32, half of each source inverted: "
+                                       "attributes source and contrast")
 
 
 @register("three-sources-mini", "MNIST 5,000 + USPS test 2,007 + scikit-learn digits 1,797; group = source (M = 3)",

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..attributes import SEPARATOR, cell_labels
 from ..errors import FairclustError
 from ..sampling import sample_per_group
 
@@ -29,11 +30,25 @@ class Dataset:
     sensitive_attribute: str = "group"
     kind: str = "image"
     description: str = ""
+    attributes: dict[str, np.ndarray] | None = None  # several sensitive attributes: name -> one value per sample
+
+    # With ``attributes`` (two or more), ``sensitive`` is their intersection (the values joined by "/",
+    # :func:`fairclust.attributes.cell_labels`), ``group_names`` its cells: everything that reads one
+    # group per sample (limits, figures, Balance of the cells) reads the cells; the methods get
+    # :attr:`fit_sensitive` and the metrics report each attribute too.
 
     def __post_init__(self) -> None:
         n = self.X.shape[0]
         if self.sensitive.shape[0] != n or (self.y is not None and self.y.shape[0] != n):
             raise FairclustError(f"dataset {self.name!r}: X, sensitive and y must have the same length")
+        if self.attributes is not None and any(np.asarray(v).shape[0] != n for v in self.attributes.values()):
+            raise FairclustError(f"dataset {self.name!r}: every sensitive attribute needs one value per sample")
+
+    @property
+    def fit_sensitive(self):
+        """What a method's ``fit`` takes as ``sensitive_features``: the attributes (a dict of named
+        columns) where there are several, else the one group per sample."""
+        return self.sensitive if self.attributes is None else dict(self.attributes)
 
     @property
     def n_samples(self) -> int:
@@ -45,7 +60,21 @@ class Dataset:
 
     def subset(self, idx: np.ndarray) -> "Dataset":
         return Dataset(self.name, self.X[idx], self.sensitive[idx], None if self.y is None else self.y[idx],
-                       self.group_names, self.sensitive_attribute, self.kind, self.description)
+                       self.group_names, self.sensitive_attribute, self.kind, self.description,
+                       None if self.attributes is None else {k: np.asarray(v)[idx] for k, v in self.attributes.items()})
+
+
+def with_attributes(name: str, X: np.ndarray, attributes: dict[str, np.ndarray], y: np.ndarray | None = None, *,
+                    kind: str = "image", description: str = "") -> Dataset:
+    """A :class:`Dataset` of several sensitive attributes (one: the plain one-attribute data set):
+    ``sensitive`` is their intersection, named by the values joined with ``/``."""
+    cols = [np.asarray(v).reshape(-1) for v in attributes.values()]
+    if len(cols) == 1:
+        (attr, col), = attributes.items()
+        return Dataset(name, X, cols[0], y, [str(g) for g in np.unique(cols[0])], attr, kind, description)
+    cells = cell_labels(cols)
+    return Dataset(name, X, cells, y, [str(g) for g in np.unique(cells)], SEPARATOR.join(attributes), kind,
+                   description, {k: c for k, c in zip(attributes, cols)})
 
 
 @dataclass

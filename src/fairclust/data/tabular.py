@@ -4,7 +4,9 @@
 --dataset har.csv --sensitive subject [--label activity] [--one-hot] [--features a,b,c]``:
 
 * ``sensitive`` (required): the column of group values (numbers or strings; any number
-  of groups). Its values are kept as they are (integral floats become integers).
+  of groups). Its values are kept as they are (integral floats become integers). Several
+  sensitive attributes: ``--sensitive sex,race`` (a list in Python); the data set then carries
+  each one (:mod:`fairclust.attributes`).
 * ``label`` (optional): the column of classes, for accuracy and NMI; stored as integer
   codes in the sorted order of its values.
 * the features are every other column (or those named by ``features``), as ``N x D``
@@ -33,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError, FairclustError
-from .registry import Dataset
+from .registry import Dataset, with_attributes
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 TABLE_OPTIONS = ("sensitive", "label", "one_hot", "features")
@@ -149,6 +151,17 @@ def _label_codes(col) -> np.ndarray:
     return np.unique(values, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
+def _sensitive_names(df, sensitive: Any) -> list:
+    """The sensitive column(s): a list, or a name; ``"a,b"`` names two columns unless a column is
+    called ``"a,b"``."""
+    if isinstance(sensitive, (list, tuple)):
+        return list(sensitive)
+    text = str(sensitive)
+    if "," in text and text not in set(map(str, df.columns)):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return [sensitive]
+
+
 def load_table(path: str | Path, *, sensitive: str | None = None, label: str | None = None, one_hot: bool = False,
                features: Sequence[str] | str | None = None, **_: Any) -> Dataset:
     """A feature table as a :class:`Dataset` (``kind="features"``); see the module docstring."""
@@ -158,25 +171,28 @@ def load_table(path: str | Path, *, sensitive: str | None = None, label: str | N
     if sensitive is None or str(sensitive) == "":
         raise FairclustError(f"{str(path)!r} is a table: name its group column with --sensitive COLUMN "
                              f"(sensitive=... in Python); its columns are: {_columns_text(list(df.columns))}")
-    s_col = _column(df, sensitive, "--sensitive", path)
+    s_cols = [_column(df, c, "--sensitive", path) for c in _sensitive_names(df, sensitive)]
     y_col = None if label is None else _column(df, label, "--label", path)
-    if y_col == s_col:
-        raise FairclustError(f"--label and --sensitive both name column {s_col!r}; the groups and the classes "
+    if y_col in s_cols:
+        raise FairclustError(f"--label and --sensitive both name column {y_col!r}; the groups and the classes "
                              "must be different columns")
+    if len(set(s_cols)) != len(s_cols):
+        raise FairclustError(f"--sensitive names a column twice ({', '.join(map(str, s_cols))}); name each once")
+    s_col = s_cols[0]
     if features is None:
-        f_cols = [c for c in df.columns if c not in (s_col, y_col)]
+        f_cols = [c for c in df.columns if c not in (*s_cols, y_col)]
     else:
         wanted = [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
         f_cols = [_column(df, f, "--features", path) for f in wanted if str(f) != ""]
-        taken = [c for c in f_cols if c in (s_col, y_col)]
+        taken = [c for c in f_cols if c in (*s_cols, y_col)]
         if taken:
             raise FairclustError(f"--features names {taken[0]!r}, the group or label column; leave it out of "
                                  "--features")
         f_cols = list(dict.fromkeys(f_cols))
     if not f_cols:
-        raise FairclustError(f"{str(path)!r} has no feature columns besides {s_col!r}"
+        raise FairclustError(f"{str(path)!r} has no feature columns besides {', '.join(map(repr, s_cols))}"
                              + (f" and {y_col!r}" if y_col else "") + "; add numeric columns")
-    _check_complete(df, [s_col] + ([y_col] if y_col else []) + f_cols, path)
+    _check_complete(df, s_cols + ([y_col] if y_col else []) + f_cols, path)
 
     def numeric(c: str) -> bool:
         return pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
@@ -199,10 +215,15 @@ def load_table(path: str | Path, *, sensitive: str | None = None, label: str | N
     if not np.isfinite(X).all():  # values beyond float32's range
         col = names[int(np.flatnonzero(~np.isfinite(X).all(0))[0])]
         raise DataFileError(f"{str(path)!r}: column {col!r} holds values beyond float32's range; rescale it")
-    sens = _group_values(df[s_col])
     y = None if y_col is None else _label_codes(df[y_col])
-    groups = [str(g) for g in np.unique(sens)]
     encoded = f", {len(other)} one-hot encoded" if other else ""
+    if len(s_cols) > 1:  # several sensitive attributes
+        return with_attributes(path.stem, X, {str(c): _group_values(df[c]) for c in s_cols}, y, kind="features",
+                               description=f"table {path}: {X.shape[1]} features from {len(f_cols)} column(s)"
+                                           f"{encoded}; sensitive attributes {', '.join(map(repr, s_cols))}"
+                                           + (f", classes from {y_col!r}" if y_col else ""))
+    sens = _group_values(df[s_col])
+    groups = [str(g) for g in np.unique(sens)]
     return Dataset(name=path.stem, X=X, sensitive=sens, y=y, group_names=groups, sensitive_attribute=s_col,
                  kind="features",
                  description=f"table {path}: {X.shape[1]} features from {len(f_cols)} column(s){encoded}; "

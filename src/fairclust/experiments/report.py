@@ -1,6 +1,7 @@
 """``fairclust report DIR``: one self-contained HTML page of a run directory.
 
-It gathers every ``metrics.json`` (as one table, a row per run), every PNG (embedded as
+It gathers every ``metrics.json`` (as one table, a row per run; runs on several sensitive
+attributes add a table of each attribute's and the intersection's Balance and MNCE), every PNG (embedded as
 base64, so the page works offline and can be mailed as one file), every CSV (as a table;
 long ones cut, with the row count), every Markdown file (as text) and the run's
 ``config.json``, from ``DIR`` and its sub-directories. A run's own figures
@@ -26,6 +27,7 @@ STYLE = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#2
 table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 7px}
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;border:1px solid #eee}
 figure{margin:1em 0 2em}figcaption{color:#555;font-size:13px}pre{background:#f7f7f7;padding:.7em;overflow-x:auto}"""
+ATTRIBUTE_COLUMNS = ("groups", "balance", "balance_max", "mnce", "entropy")  # per sensitive attribute
 METRIC_COLUMNS = ("dataset", "method", "seed", "n_samples", "n_clusters", "accuracy", "nmi", "balance", "balance_max",
                   "entropy", "entropy_max", "mnce", "fbeta", "seconds")
 
@@ -65,6 +67,16 @@ def metrics_section(directory: Path) -> str:
     rows = [[str(p.parent.relative_to(directory)) or "."] + [r.get(c) for c in METRIC_COLUMNS] for p, r in records]
     info_keys = sorted({k for _, r in records for k in (r.get("information") or {})})
     out = "<h2>Metrics</h2>" + _table(header, rows)
+    per_attribute = []  # runs on several sensitive attributes: a row per attribute, then the intersection
+    for p, r in records:
+        entries = list((r.get("attributes") or {}).items())
+        if entries and r.get("intersection"):
+            entries.append(("intersection", r["intersection"]))
+        per_attribute += [[str(p.parent.relative_to(directory)) or ".", name] + [e.get(c) for c in ATTRIBUTE_COLUMNS]
+                          for name, e in entries]
+    if per_attribute:
+        out += ("<h3>Per sensitive attribute (the intersection: every combination of their values)</h3>" +
+                _table(["run", "attribute"] + list(ATTRIBUTE_COLUMNS), per_attribute))
     if info_keys:
         out += ("<h3>Section 4.3 quantities (nats)</h3>" +
                 _table(["run"] + info_keys, [[str(p.parent.relative_to(directory)) or "."] +

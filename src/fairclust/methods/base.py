@@ -8,13 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
+from ..attributes import cell_labels, check_notion
+from ..attributes import parse as parse_attributes
+from ..attributes import split as split_attributes
 from ..errors import FairclustError
 from ..settings import Config
 from ..utils import check_seed
 from ..validation import (
     _plain,
     check_n_clusters,
-    check_sensitive,
     check_X,
     standardisation,
 )
@@ -75,14 +77,27 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         return self._config().to_dict()
 
     def _validate_fit(self, X: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The checked input and every sample's group as a code into ``groups_``; several sensitive
+        attributes (:mod:`fairclust.attributes`): their intersection's cells, the attributes kept
+        in ``attributes_`` (None for one attribute)."""
         X = check_X(X)
-        codes, groups = check_sensitive(sensitive_features, X.shape[0])
+        att = parse_attributes(sensitive_features, X.shape[0])
+        codes, groups = att.cells, att.cell_names
         sizes = np.bincount(codes)
         check_n_clusters(self.n_clusters, X.shape[0], sizes, groups)
         self.n_features_in_ = int(np.prod(X.shape[1:]))
         self.input_shape_ = tuple(int(v) for v in X.shape[1:])
         self.groups_ = groups
+        self.attributes_ = att.describe() if att.n_attributes > 1 else None
         return X, codes
+
+    def _fair_groups(self, codes: np.ndarray, notion: str) -> np.ndarray:
+        """The groups whose shares fairness keeps, from the fit's codes (cells): the codes themselves
+        for one attribute or ``notion="intersection"``, else ``N x A`` (each attribute's codes)."""
+        check_notion(notion)
+        if getattr(self, "attributes_", None) is None or notion == "intersection":
+            return codes
+        return np.asarray(self.attributes_["cell_codes"], dtype=np.int64)[codes]
 
     def _fit_seed(self) -> int:
         """The seed of this fit: ``random_state``, or one drawn when it is ``None``; kept as ``seed_``
@@ -91,7 +106,10 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         return self.seed_
 
     def _group_codes(self, sensitive_features: Any, n_samples: int) -> np.ndarray:
-        """Groups of new samples as the fit's codes (positions in ``groups_``); unknown groups are an error."""
+        """Groups of new samples as the fit's codes (positions in ``groups_``); unknown groups are an error.
+        A model fitted on several attributes takes them in the same form (names or column order)."""
+        if getattr(self, "attributes_", None) is not None:
+            sensitive_features = self._cells_of(sensitive_features, n_samples)
         sens = np.asarray(sensitive_features).reshape(-1)
         if sens.shape[0] != n_samples:
             raise FairclustError(f"X has {n_samples} samples but sensitive_features has {sens.shape[0]}; "
@@ -105,6 +123,22 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
             raise FairclustError(f"sensitive_features holds group {_plain(sens[np.argmax(bad)])!r}, which the model "
                                  f"was not fitted on (groups: {', '.join(map(str, known.tolist()))})")
         return pos.astype(np.int64)
+
+    def _cells_of(self, sensitive_features: Any, n_samples: int) -> np.ndarray:
+        """Several attributes of new samples (as in ``fit``) as their intersection's names."""
+        want = self.attributes_["names"]
+        names, cols = split_attributes(sensitive_features, n_samples)
+        if len(cols) != len(want):
+            raise FairclustError(f"the model was fitted on {len(want)} sensitive attributes ({', '.join(want)}) but "
+                                 f"sensitive_features holds {len(cols)}; pass the same attributes")
+        if isinstance(sensitive_features, dict) or hasattr(sensitive_features, "columns"):
+            by_name = dict(zip(names, cols))
+            missing = [n for n in want if n not in by_name]
+            if missing:
+                raise FairclustError(f"sensitive_features lacks attribute(s) {', '.join(missing)} the model was fitted "
+                                     f"on; pass {', '.join(want)}")
+            cols = [by_name[n] for n in want]
+        return cell_labels(cols)
 
     def _fit_scaler(self, X: np.ndarray) -> np.ndarray:
         """``X`` as the networks see it; feature vectors are standardised, images kept.

@@ -28,7 +28,7 @@ from ..checkpoint import Checkpointer
 from ..config import DFCConfig
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
-from ..fair_lp import fair_labels
+from ..fair_lp import CURVE_DELTAS, fair_labels, fair_prior_shift, fairness_curve
 from ..nn import ConvEncoder, Critic, make_encoder
 from ..persist import load_model, save_model
 from ..pretrain import Pretrainer
@@ -107,7 +107,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                  max_samples: int | None = None, stop_tol: float | None = None, lr: float | None = None,
                  collapse_retry: float | None = None, alpha_f: float | None = None, alpha_s: float | None = None,
                  align_groups: bool | None = None, matching: str | None = None, match_space: str | None = None,
-                 target: str | None = None, init_centers: str | None = None, fair_labels: float | None = None,
+                 target: str | None = None, fair_targets: bool | None = None, init_centers: str | None = None,
+                 fair_labels: float | None = None, fairness: str | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False, checkpoint_path: str | None = None, checkpoint_every: int = 100,
                  resume: bool = False):
@@ -158,8 +159,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             else:  # a cached stage, measured as such
                 centers = pre.initial_centers(encoder, enc_key, self.n_clusters)
         P_np, centers = distributed.broadcast_array(dctx, P_np), distributed.broadcast_array(dctx, centers)
-        P = torch.from_numpy(P_np)
-        self.teacher_labels_ = P.argmax(1).numpy()
+        self.teacher_labels_ = P_np.argmax(1)
+        P = torch.from_numpy(fair_prior_shift(P_np, codes) if cfg.fair_targets else P_np)
         self.teacher_choice_ = pre.teacher_choice
 
         self.schedule_ = make_schedule(cfg, np.bincount(codes))
@@ -234,8 +235,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         delta = self.config_["fair_labels"]
         if codes is None or delta is None:
             return q.argmax(1), None
-        return fair_labels(q, codes, delta, max_samples=self.config_.get("fair_labels_max_samples", 0),
-                           seed=getattr(self, "seed_", 0))
+        return fair_labels(q, self._fair_groups(codes, self.config_.get("fairness", "marginal")), delta,
+                           max_samples=self.config_.get("fair_labels_max_samples", 0), seed=getattr(self, "seed_", 0))
 
     def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any = None, **kwargs: Any) -> np.ndarray:
         """Fit and return ``labels_`` (the fair labels with the default recipe); groups are required."""
@@ -268,6 +269,15 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         q = self.predict_proba(X)
         codes = None if sensitive_features is None else self._group_codes(sensitive_features, q.shape[0])
         return self._label(q, codes)[0]
+
+    def fairness_curve(self, X: Any, sensitive_features: Any, deltas: tuple[float, ...] = CURVE_DELTAS) -> list[dict]:
+        """The labels of ``X`` from the fairest to the argmax of ``q``: the fair labels at every ``delta``,
+        then the argmax (:func:`fairclust.fair_lp.fairness_curve`); ``fairclust run`` scores each point."""
+        q = self.predict_proba(X)
+        codes = self._group_codes(sensitive_features, q.shape[0])
+        return fairness_curve(q, self._fair_groups(codes, self.config_.get("fairness", "marginal")), deltas,
+                              max_samples=self.config_.get("fair_labels_max_samples", 0),
+                              seed=getattr(self, "seed_", 0))
 
     def transform(self, X: Any) -> np.ndarray:
         """The fair embedding ``mu`` of every sample."""

@@ -51,7 +51,7 @@ class FairAssignment(FeatureClusterMixin):
     Config = FAlgConfig
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", delta: float | None = None,
-                 feature_space: str | None = None, n_init: int | None = None, latent_dim: int | None = None,
+                 fairness: str | None = None, feature_space: str | None = None, n_init: int | None = None, latent_dim: int | None = None,
                  pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
                  device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
                  verbose: bool = False):
@@ -62,13 +62,14 @@ class FairAssignment(FeatureClusterMixin):
         Z = self._fit_features(cfg, X, codes, seed)
         km = kmeans(Z, self.n_clusters, cfg.n_init, seed)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
-        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), codes, cfg.delta)
+        fair = self._fair_groups(codes, cfg.fairness)  # several attributes: each one's bounds, or the cells'
+        x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), fair, cfg.delta)
         self.lp_assignment_ = x
         self.lp_objective_ = info["objective"]
         self.labels_ = x.argmax(1).astype(np.int64)
         self.fractional_points_ = int(((x > 1e-9).sum(1) > 1).sum())
-        self.lp_violation_ = constraint_violation(x, codes, info["alpha"], info["beta"])
-        self.violation_ = constraint_violation(np.eye(self.n_clusters)[self.labels_], codes, info["alpha"],
+        self.lp_violation_ = constraint_violation(x, fair, info["alpha"], info["beta"])
+        self.violation_ = constraint_violation(np.eye(self.n_clusters)[self.labels_], fair, info["alpha"],
                                                info["beta"])
         self.bounds_ = {"alpha": info["alpha"], "beta": info["beta"]}
         return self
@@ -81,6 +82,7 @@ class FairAssignment(FeatureClusterMixin):
             return super().predict(X)
         check_is_fitted(self, "cluster_centers_")
         Z = self.transform(X)
-        codes = self._group_codes(sensitive_features, Z.shape[0])
+        codes = self._fair_groups(self._group_codes(sensitive_features, Z.shape[0]),
+                                  self.config_.get("fairness", "marginal"))
         x, _ = fair_assignment_lp(sq_distances(Z, self.cluster_centers_), codes, self.config_["delta"])
         return x.argmax(1).astype(np.int64)

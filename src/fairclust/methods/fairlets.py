@@ -187,6 +187,9 @@ class ScalableFairletClustering(FeatureClusterMixin):
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> "ScalableFairletClustering":
         cfg, X, codes, seed = self._start_fit(X, sensitive_features)
+        if self.attributes_ is not None:
+            raise FairclustError(f"scfc takes one sensitive attribute with two groups, got {len(self.attributes_['names'])}"
+                                 " attributes; use dfc, fcmi or falg (several attributes), or pass one attribute")
         if len(self.groups_) != 2:
             raise FairclustError(f"scfc handles exactly two groups, got {len(self.groups_)}; use falg or fcc")
         sizes = np.bincount(codes)

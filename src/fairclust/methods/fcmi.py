@@ -96,8 +96,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
                  total_epochs: int | None = None, warmup_epochs: int | None = None, lr: float | None = None,
                  alpha: float | None = None, beta: float | None = None, tau_balance: float | None = None,
                  tau_onehot: float | None = None, latent_dim: int | None = None, stop_tol: float | None = None,
-                 device: str | None = None, cache_dir: str | bool | None = None, random_state: int | None = None,
-                 verbose: bool = False):
+                 fairness: str | None = None, device: str | None = None, cache_dir: str | bool | None = None,
+                 random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     # ------------------------------------------------------------------ fit
@@ -124,11 +124,14 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         per_epoch = max(1, n // b)  # full batches only (the authors' drop_last, dataset.py:424-427)
         X_src = Xt.to(device) if device.type == "cuda" else Xt
         codes_t = torch.from_numpy(codes).to(device)
+        fair_np = self._fair_groups(codes, s.fairness)
+        fair = None if fair_np is codes else (torch.from_numpy(fair_np).to(device),
+                                              tuple(len(v) for v in self.attributes_["values"]))
         history: dict = {"epoch": [], **{key: [] for key in LOSS_TERMS}, "evals": []}
         model = distributed.wrap(dctx, net)  # the one DDP wrapper (None in one process)
 
         def epoch(index: int, rng: np.random.Generator, centers: torch.Tensor | None) -> None:
-            terms = train_epoch(net, model, opt, X_src, codes_t, b, per_epoch, rng, centers, s, dctx, device)
+            terms = train_epoch(net, model, opt, X_src, codes_t, b, per_epoch, rng, centers, s, dctx, device, fair)
             history["epoch"].append(index + 1)
             for key, v in terms.items():
                 history[key].append(v)

@@ -76,13 +76,22 @@ def reconstruction_loss(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(x_rec.reshape(x.shape), x)
 
 
-def fcmi_objective(h: torch.Tensor, centers: torch.Tensor, groups: torch.Tensor, n_groups: int, *,
+def fcmi_objective(h: torch.Tensor, centers: torch.Tensor, groups: torch.Tensor, n_groups, *,
                    alpha: float, beta: float, tau_balance: float, tau_onehot: float) -> tuple[torch.Tensor, dict]:
     """The clustering part of FCMI's loss on one batch:
-    ``alpha * (-H(C) + H(C | X)) + beta * I(G; C)``, and its terms (detached)."""
-    pi = joint_distribution(soft_assignment(h, centers, tau_balance), groups, n_groups)
-    neg_h = neg_cluster_entropy(pi)
-    mi = group_mutual_information(pi)
+    ``alpha * (-H(C) + H(C | X)) + beta * I(G; C)``, and its terms (detached).
+
+    ``groups``: ``n`` codes (``n_groups`` of them), or ``n x A`` for several attributes kept fair
+    one by one (``n_groups``: each attribute's count), whose ``I(G_a; C)`` are summed."""
+    p = soft_assignment(h, centers, tau_balance)
+    if groups.ndim == 1:
+        pi = joint_distribution(p, groups, n_groups)
+        neg_h = neg_cluster_entropy(pi)
+        mi = group_mutual_information(pi)
+    else:  # several attributes, marginal fairness: one I(G_a; C) per attribute (column), summed
+        pis = [joint_distribution(p, groups[:, a], int(m)) for a, m in enumerate(n_groups)]
+        neg_h = neg_cluster_entropy(pis[0])
+        mi = sum(group_mutual_information(pi) for pi in pis)
     h_cx = conditional_entropy(soft_assignment(h, centers, tau_onehot))
     loss = alpha * (neg_h + h_cx) + beta * mi
     return loss, {"neg_H_C": neg_h.detach(), "H_C_given_X": h_cx.detach(), "I_G_C": mi.detach()}

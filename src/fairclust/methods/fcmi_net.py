@@ -67,7 +67,7 @@ class FCMINet(nn.Module):
             out = torch.tanh(out)
         return out, unused
 
-    def forward(self, x: torch.Tensor, g_local: torch.Tensor, g_batch: torch.Tensor, n_groups: int,
+    def forward(self, x: torch.Tensor, g_local: torch.Tensor, g_batch: torch.Tensor, n_groups,
                 centers: torch.Tensor | None, s: FCMIConfig) -> tuple[torch.Tensor, dict]:
         """The loss of one batch. Under DDP ``x``/``g_local`` are this rank's share and the
         clustering terms are computed on the all-gathered ``h`` of the whole batch ``g_batch``."""
@@ -116,11 +116,14 @@ def changed_share(previous: np.ndarray, labels: np.ndarray) -> float:
 
 def train_epoch(net: FCMINet, model: nn.Module | None, opt: torch.optim.Optimizer, X: torch.Tensor,
                 codes: torch.Tensor, batch: int, per_epoch: int, rng: np.random.Generator,
-                centers: torch.Tensor | None, s: FCMIConfig, dctx, device: torch.device) -> dict[str, float]:
+                centers: torch.Tensor | None, s: FCMIConfig, dctx, device: torch.device,
+                fair: tuple[torch.Tensor, tuple[int, ...]] | None = None) -> dict[str, float]:
     """One epoch: ``per_epoch`` full batches of ``batch`` samples in an order drawn from ``rng`` (all groups
     mixed); with ``centers`` the clustering terms too (else reconstruction only). Returns the mean of every
-    loss term. ``model``: the DDP wrapper around ``net`` (each rank takes its share of every batch)."""
-    n_groups = len(net.decoders)
+    loss term. ``model``: the DDP wrapper around ``net`` (each rank takes its share of every batch).
+    ``codes`` pick each sample's decoder; ``fair`` (default: the same codes) the groups of I(G; C):
+    ``N x A`` codes and each attribute's group count for several attributes kept fair one by one."""
+    fair_codes, n_groups = fair if fair is not None else (codes, len(net.decoders))
     world = dctx.world_size if dctx else 1
     order = torch.from_numpy(rng.permutation(X.shape[0]))
     sums: dict[str, float] = {}
@@ -128,7 +131,7 @@ def train_epoch(net: FCMINet, model: nn.Module | None, opt: torch.optim.Optimize
     for it in range(per_epoch):
         idx = order[it * batch:(it + 1) * batch].to(device)
         mine = idx if dctx is None else idx.view(world, -1)[dctx.rank]
-        loss, terms = (model or net)(X[mine].to(device), codes[mine], codes[idx], n_groups, centers, s)
+        loss, terms = (model or net)(X[mine].to(device), codes[mine], fair_codes[idx], n_groups, centers, s)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
