@@ -18,7 +18,7 @@ from fairclust import DeepFairClustering
 from fairclust.attributes import parse
 from fairclust.cli import main
 from fairclust.data import load_dataset
-from fairclust.errors import FairclustError
+from fairclust.errors import FairclustError, FairclustWarning
 from fairclust.fair_lp import fair_labels
 from fairclust.methods import make_method
 
@@ -132,7 +132,7 @@ def test_falg_fair_on_one_attribute_leaves_the_other_at_zero_and_both_lift_both(
     np.testing.assert_array_equal(both.predict(X, sensitive_features={"b": b, "a": a}), both.labels_)  # by name
 
 
-def test_dfc_fair_on_both_attributes_clusters_by_class():
+def test_dfc_fair_on_both_attributes_clusters_by_class(tmp_path):
     """DFC (default recipe, short) on both attributes: both Balances near their maximum and the classes
     found. Measured on seeds 0-2, 1 and 2 threads: accuracy 0.994-0.995, Balances 0.88-0.96 (floors 0.9 / 0.75)."""
     X, cls, a, b = two_attribute_data()
@@ -145,6 +145,10 @@ def test_dfc_fair_on_both_attributes_clusters_by_class():
     np.testing.assert_array_equal(model.predict(X, sensitive_features=np.stack([a, b], 1)), model.labels_)
     with pytest.raises(FairclustError, match="fitted on 2 sensitive attributes"):
         model.predict(X, sensitive_features=a)
+    model.save(tmp_path / "m.pt")  # the attributes travel with the model
+    again = DeepFairClustering.load(tmp_path / "m.pt")
+    assert again.attributes_ == model.attributes_
+    np.testing.assert_array_equal(again.predict(X, sensitive_features={"b": b, "a": a}), model.labels_)
     with pytest.raises(FairclustError, match="lacks attribute"):
         model.predict(X, sensitive_features={"a": a, "c": b})
 
@@ -153,13 +157,26 @@ def test_refusals_name_the_problem():
     X, cls, a, b = two_attribute_data(300)
     with pytest.raises(FairclustError, match="scfc takes one sensitive attribute"):
         make_method("scfc", 2, 0).fit(X, sensitive_features={"a": a, "b": b})
-    tiny = b.copy()
-    tiny[:] = 0
-    tiny[:3] = 1  # cell 'x/1' of 3 samples, fewer than K = 5
-    with pytest.raises(FairclustError, match="has only 3 samples, fewer than n_clusters=5"):
-        make_method("falg", 5, 0).fit(X, sensitive_features={"a": np.where(np.arange(300) < 3, "x", "y"), "b": tiny})
+    first = np.arange(300) < 3  # the combination ('z', 1) holds 3 samples, fewer than K = 5
+    small = {"a": np.where(first, "z", np.where(a == 1, "x", "y")), "b": np.where(first, 1, b)}
+    with pytest.raises(FairclustError, match="group 'z/1' has only 3 samples"):
+        make_method("falg", 5, 0, fairness="intersection").fit(X, sensitive_features=small)
     with pytest.raises(FairclustError, match="fairness must be one of marginal, intersection"):
         fair_labels(np.full((4, 2), 0.5), {"a": [0, 1, 0, 1], "b": [0, 0, 1, 1]}, 0.1, notion="both")
+
+
+def test_marginal_fairness_takes_a_combination_smaller_than_k():
+    """Under ``marginal`` a cell too small for its own teacher shares a larger cell's (warned); the
+    fair labels still keep each attribute's bounds (counted by hand)."""
+    X, cls, a, b = two_attribute_data(600)
+    a = np.where(np.arange(600) < 3, 2, a)  # a third value of a, on 3 samples only: cells (2, b) of 1-3 samples
+    with pytest.warns(FairclustWarning, match="fewer than n_clusters=5 samples and share a larger one's teacher"):
+        model = DeepFairClustering(5, random_state=0, n_iters=40, pretrain_epochs=2, cache_dir=False)
+        model.fit(X, sensitive_features={"a": a, "b": b})
+    assert len(model.groups_) == 4 and len(model.attributes_["cell_names"]) > 4
+    for groups in (a, b):
+        assert worst_share_miss(model.labels_, groups, 0.05) <= 2 * 5 * 5
+    np.testing.assert_array_equal(model.predict(X, sensitive_features={"a": a, "b": b}), model.labels_)
 
 
 def test_npz_and_table_with_two_attributes_run_from_the_command_line(tmp_path, capsys):
@@ -228,3 +245,16 @@ def test_fcmi_on_both_attributes_balances_both():
     one = FCMI(**kw).fit(X, sensitive_features=a)
     assert hand_balance(one.labels_, b) < 0.3
     assert hand_balance(both.labels_, a) > 0.75 and hand_balance(both.labels_, b) > 0.75
+
+
+def test_tradeoff_figure_draws_the_worst_attributes_balance(tmp_path):
+    from fairclust.figures.tradeoff import tradeoff
+
+    curve = [{"delta": d, "balance": 0.2, "balance_max": 0.4, "changed_share": c, "accuracy": acc,
+              "attributes": {"s": {"balance": bs, "balance_max": 0.5}, "c": {"balance": bc, "balance_max": 1.0}}}
+             for d, c, acc, bs, bc in ((0.0, 0.05, 0.78, 0.45, 0.95), (0.1, 0.02, 0.79, 0.40, 0.70),
+                                       (None, 0.0, 0.80, 0.10, 0.90))]
+    drawn = tradeoff(tmp_path / "t.png", curve, chosen=0.0)
+    assert (tmp_path / "t.png").is_file()
+    assert drawn["x"] == pytest.approx([0.9, 0.7, 0.2])  # min(0.45/0.5, 0.95/1), min(0.8, 0.7), min(0.2, 0.9)
+    assert drawn["y"] == pytest.approx([0.78, 0.79, 0.80])

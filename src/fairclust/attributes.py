@@ -156,3 +156,23 @@ def parse(sensitive_features: Any, n_samples: int, names: list[str] | None = Non
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def network_groups(att: Attributes, min_size: int, notion: str) -> np.ndarray:
+    """For every cell, the cell whose group it joins on the networks' side (itself, mostly).
+
+    Under ``intersection`` every cell is a group (each must hold ``min_size`` = ``n_clusters``
+    samples: the caller refuses smaller ones). Under ``marginal`` the bounds are per attribute, so a
+    cell too small for a per-group teacher (fewer than ``min_size`` samples) joins the large cell
+    that shares most of its attribute values (then the larger); the fair labels still bound each
+    attribute's groups, whatever the networks' grouping.
+    """
+    sizes = np.bincount(att.cells, minlength=len(att.cell_names))
+    out = np.arange(len(sizes))
+    large = np.flatnonzero(sizes >= min_size)
+    if notion == "intersection" or len(large) == 0 or len(large) == len(sizes):
+        return out
+    for c in np.flatnonzero(sizes < min_size):
+        shared = (att.cell_codes[large] == att.cell_codes[c]).sum(1)
+        out[c] = large[np.lexsort((-sizes[large], -shared))[0]]
+    return out

@@ -1,7 +1,8 @@
 """``tradeoff.png``: what fairness costs, along the run's fairness curve
 (:func:`fairclust.fair_lp.fairness_curve`): accuracy (or, without labels, the share of labels kept
 from the argmax of ``q``) against Balance as a share of its maximum, one point per ``fair_labels``
-delta from the fairest to the argmax; the run's own labels ringed."""
+delta from the fairest to the argmax; the run's own labels ringed. With several sensitive
+attributes the Balance is the least of the attributes' (each as a share of its maximum)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
     if not curve:
         return None
     labelled = all(p.get("accuracy") is not None for p in curve)
-    xs = [p["balance"] / p["balance_max"] if p["balance_max"] else 0.0 for p in curve]
+    several = all(p.get("attributes") for p in curve)  # several sensitive attributes: the worst one's Balance
+    xs = [_worst_share(p["attributes"].values()) if several else _worst_share([p]) for p in curve]
     ys = [p["accuracy"] if labelled else 1.0 - p["changed_share"] for p in curve]
     fig = figure(6.0, 4.4)
     ax = fig.add_axes((0.12, 0.12, 0.84, 0.78))
@@ -29,7 +31,7 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
         if p["delta"] == chosen:
             ax.plot([x], [y], "o", markersize=13, markerfacecolor="none", markeredgecolor="tab:red",
                     label="this run's labels")
-    ax.set_xlabel("Balance, share of its maximum")
+    ax.set_xlabel("Balance, share of its maximum" + (" (the least of the attributes')" if several else ""))
     ax.set_ylabel("accuracy" if labelled else "labels kept from the argmax of q")
     ax.set_title("Fairness against accuracy: fair_labels delta from 0 to the argmax", fontsize=10)
     ax.grid(alpha=0.3)
@@ -40,3 +42,8 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
     if keep_figure:
         out["figure"] = fig
     return out
+
+
+def _worst_share(points) -> float:
+    """The least Balance as a share of its maximum among ``points`` (dicts with balance, balance_max)."""
+    return min(p["balance"] / p["balance_max"] if p["balance_max"] else 0.0 for p in points)

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
-from ..attributes import cell_labels, check_notion
+from ..attributes import cell_labels, check_notion, network_groups
 from ..attributes import parse as parse_attributes
 from ..attributes import split as split_attributes
-from ..errors import FairclustError
+from ..errors import FairclustError, FairclustWarning
 from ..settings import Config
 from ..utils import check_seed
 from ..validation import (
@@ -68,7 +69,7 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         """What every ``fit`` starts with: the settings (kept as ``config_``), the validated input,
         the groups as codes ``0..M-1`` and the seed of this fit (kept as ``seed_``)."""
         cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
+        X, codes = self._validate_fit(X, sensitive_features, getattr(cfg, "fairness", "intersection"))
         self.config_ = cfg.to_dict()
         return cfg, X, codes, self._fit_seed()
 
@@ -76,28 +77,52 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         """Every setting's value a fit will use (the recipe's, with this estimator's arguments)."""
         return self._config().to_dict()
 
-    def _validate_fit(self, X: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The checked input and every sample's group as a code into ``groups_``; several sensitive
-        attributes (:mod:`fairclust.attributes`): their intersection's cells, the attributes kept
-        in ``attributes_`` (None for one attribute)."""
+    def _validate_fit(self, X: Any, sensitive_features: Any,
+                      notion: str = "intersection") -> tuple[np.ndarray, np.ndarray]:
+        """The checked input and every sample's group as a code into ``groups_``.
+
+        Several sensitive attributes (:mod:`fairclust.attributes`): the groups are their intersection's
+        cells, kept with the attributes in ``attributes_`` (None for one attribute); under the
+        ``marginal`` notion a cell of fewer than ``n_clusters`` samples joins a larger one
+        (:func:`fairclust.attributes.network_groups`, with a warning)."""
         X = check_X(X)
         att = parse_attributes(sensitive_features, X.shape[0])
-        codes, groups = att.cells, att.cell_names
-        sizes = np.bincount(codes)
-        check_n_clusters(self.n_clusters, X.shape[0], sizes, groups)
         self.n_features_in_ = int(np.prod(X.shape[1:]))
         self.input_shape_ = tuple(int(v) for v in X.shape[1:])
+        if att.n_attributes == 1:
+            codes, groups = att.cells, att.cell_names
+            self.attributes_ = None
+        else:
+            k = self.n_clusters if isinstance(self.n_clusters, (int, np.integer)) else 0
+            joins = network_groups(att, int(k), check_notion(notion))
+            reps = np.unique(joins)
+            group_of_cell = np.searchsorted(reps, joins)
+            codes, groups = group_of_cell[att.cells], att.cell_names[reps]
+            merged = [f"{att.cell_names[c]} -> {att.cell_names[joins[c]]}" for c in range(len(joins)) if joins[c] != c]
+            if merged:
+                warnings.warn(f"{len(merged)} combination(s) of the sensitive attributes hold fewer than n_clusters="
+                              f"{k} samples and share a larger one's teacher ({'; '.join(merged[:5])}); the fair "
+                              "labels still bound each attribute", FairclustWarning, stacklevel=3)
+            self.attributes_ = {**att.describe(), "cell_names": [str(c) for c in att.cell_names],
+                                "group_of_cell": group_of_cell.tolist()}
+        check_n_clusters(self.n_clusters, X.shape[0], np.bincount(codes), groups)
         self.groups_ = groups
-        self.attributes_ = att.describe() if att.n_attributes > 1 else None
         return X, codes
 
-    def _fair_groups(self, codes: np.ndarray, notion: str) -> np.ndarray:
-        """The groups whose shares fairness keeps, from the fit's codes (cells): the codes themselves
-        for one attribute or ``notion="intersection"``, else ``N x A`` (each attribute's codes)."""
+    def _fairness_groups(self, sensitive_features: Any, n_samples: int, notion: str) -> np.ndarray:
+        """The groups whose shares fairness keeps: the groups' codes for one attribute; for several,
+        each attribute's codes (``N x A``, ``marginal``) or the intersection's cells (``intersection``)."""
         check_notion(notion)
-        if getattr(self, "attributes_", None) is None or notion == "intersection":
-            return codes
-        return np.asarray(self.attributes_["cell_codes"], dtype=np.int64)[codes]
+        if getattr(self, "attributes_", None) is None:
+            return self._group_codes(sensitive_features, n_samples)
+        cells = self._cell_codes(sensitive_features, n_samples)
+        if notion == "intersection":
+            return cells
+        return np.asarray(self.attributes_["cell_codes"], dtype=np.int64)[cells]
+
+    def _fit_fairness_groups(self, codes: np.ndarray, sensitive_features: Any, notion: str) -> np.ndarray:
+        """:meth:`_fairness_groups` of the data ``fit`` just validated (``codes``: its groups)."""
+        return codes if self.attributes_ is None else self._fairness_groups(sensitive_features, len(codes), notion)
 
     def _fit_seed(self) -> int:
         """The seed of this fit: ``random_state``, or one drawn when it is ``None``; kept as ``seed_``
@@ -109,20 +134,14 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         """Groups of new samples as the fit's codes (positions in ``groups_``); unknown groups are an error.
         A model fitted on several attributes takes them in the same form (names or column order)."""
         if getattr(self, "attributes_", None) is not None:
-            sensitive_features = self._cells_of(sensitive_features, n_samples)
-        sens = np.asarray(sensitive_features).reshape(-1)
-        if sens.shape[0] != n_samples:
-            raise FairclustError(f"X has {n_samples} samples but sensitive_features has {sens.shape[0]}; "
-                                 "pass one group per sample")
-        known = np.asarray(self.groups_)
-        as_known = sens.astype(known.dtype) if known.dtype.kind in "US" else sens
-        pos = np.searchsorted(known, as_known)
-        pos = np.clip(pos, 0, len(known) - 1)
-        bad = known[pos] != as_known
-        if bad.any():
-            raise FairclustError(f"sensitive_features holds group {_plain(sens[np.argmax(bad)])!r}, which the model "
-                                 f"was not fitted on (groups: {', '.join(map(str, known.tolist()))})")
-        return pos.astype(np.int64)
+            group_of_cell = np.asarray(self.attributes_["group_of_cell"], dtype=np.int64)
+            return group_of_cell[self._cell_codes(sensitive_features, n_samples)]
+        return _positions(sensitive_features, self.groups_, n_samples)
+
+    def _cell_codes(self, sensitive_features: Any, n_samples: int) -> np.ndarray:
+        """Several attributes of new samples as positions among the fit's intersection cells."""
+        return _positions(self._cells_of(sensitive_features, n_samples), np.asarray(self.attributes_["cell_names"]),
+                          n_samples)
 
     def _cells_of(self, sensitive_features: Any, n_samples: int) -> np.ndarray:
         """Several attributes of new samples (as in ``fit``) as their intersection's names."""
@@ -172,3 +191,20 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
                 "pass data of the same shape"
             )
         return X
+
+
+def _positions(sensitive_features: Any, known: np.ndarray, n_samples: int) -> np.ndarray:
+    """Each sample's group as its position among the sorted ``known`` groups; unknown groups are an error."""
+    sens = np.asarray(sensitive_features).reshape(-1)
+    if sens.shape[0] != n_samples:
+        raise FairclustError(f"X has {n_samples} samples but sensitive_features has {sens.shape[0]}; "
+                             "pass one group per sample")
+    known = np.asarray(known)
+    as_known = sens.astype(known.dtype) if known.dtype.kind in "US" else sens
+    pos = np.searchsorted(known, as_known)
+    pos = np.clip(pos, 0, len(known) - 1)
+    bad = known[pos] != as_known
+    if bad.any():
+        raise FairclustError(f"sensitive_features holds group {_plain(sens[np.argmax(bad)])!r}, which the model "
+                             f"was not fitted on (groups: {', '.join(map(str, known.tolist()))})")
+    return pos.astype(np.int64)

@@ -132,7 +132,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         """
         t_start = time.perf_counter()
         cfg = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
+        X, codes = self._validate_fit(X, sensitive_features, cfg.fairness)
+        fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
         seed = self._fit_seed()
         Xt = torch.from_numpy(self._fit_scaler(X))
         y_arr = None if y is None else np.asarray(y).reshape(-1)
@@ -183,7 +184,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         with pre.stages.measure("evaluation"):
             q_all = q_all.numpy()
             self.config_ = cfg.to_dict()
-            self.labels_, self.fair_labels_info_ = self._label(q_all, codes)
+            self.labels_, self.fair_labels_info_ = self._label(q_all, fair)
 
         self.encoder_ = trainer.encoder.eval()
         self.critic_ = trainer.critic.eval()
@@ -230,13 +231,17 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         ``q`` is not finite)."""
         return metrics.accuracy(self.teacher_labels_, q.argmax(1).numpy()) if torch.isfinite(q).all() else 0.0
 
-    def _label(self, q: np.ndarray, codes: np.ndarray | None) -> tuple[np.ndarray, dict | None]:
-        """The fair labels of ``q`` for groups ``codes`` (when the config asks for them), else the argmax."""
+    def _label(self, q: np.ndarray, fair: np.ndarray | None) -> tuple[np.ndarray, dict | None]:
+        """The fair labels of ``q`` for the fairness groups ``fair`` (:meth:`_fairness_groups`; when the
+        config asks for them), else the argmax."""
         delta = self.config_["fair_labels"]
-        if codes is None or delta is None:
+        if fair is None or delta is None:
             return q.argmax(1), None
-        return fair_labels(q, self._fair_groups(codes, self.config_.get("fairness", "marginal")), delta,
-                           max_samples=self.config_.get("fair_labels_max_samples", 0), seed=getattr(self, "seed_", 0))
+        return fair_labels(q, fair, delta, max_samples=self.config_.get("fair_labels_max_samples", 0),
+                           seed=getattr(self, "seed_", 0))
+
+    def _notion(self) -> str:
+        return self.config_.get("fairness", "marginal")  # models saved before several attributes: one attribute
 
     def fit_predict(self, X: Any, y: Any = None, *, sensitive_features: Any = None, **kwargs: Any) -> np.ndarray:
         """Fit and return ``labels_`` (the fair labels with the default recipe); groups are required."""
@@ -267,15 +272,15 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         to be fair (its Balance on the training data: docs/results.md, "argmax" columns).
         """
         q = self.predict_proba(X)
-        codes = None if sensitive_features is None else self._group_codes(sensitive_features, q.shape[0])
-        return self._label(q, codes)[0]
+        fair = None if sensitive_features is None else self._fairness_groups(sensitive_features, q.shape[0],
+                                                                              self._notion())
+        return self._label(q, fair)[0]
 
     def fairness_curve(self, X: Any, sensitive_features: Any, deltas: tuple[float, ...] = CURVE_DELTAS) -> list[dict]:
         """The labels of ``X`` from the fairest to the argmax of ``q``: the fair labels at every ``delta``,
         then the argmax (:func:`fairclust.fair_lp.fairness_curve`); ``fairclust run`` scores each point."""
         q = self.predict_proba(X)
-        codes = self._group_codes(sensitive_features, q.shape[0])
-        return fairness_curve(q, self._fair_groups(codes, self.config_.get("fairness", "marginal")), deltas,
+        return fairness_curve(q, self._fairness_groups(sensitive_features, q.shape[0], self._notion()), deltas,
                               max_samples=self.config_.get("fair_labels_max_samples", 0),
                               seed=getattr(self, "seed_", 0))
 

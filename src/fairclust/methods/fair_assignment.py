@@ -62,7 +62,7 @@ class FairAssignment(FeatureClusterMixin):
         Z = self._fit_features(cfg, X, codes, seed)
         km = kmeans(Z, self.n_clusters, cfg.n_init, seed)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float32)
-        fair = self._fair_groups(codes, cfg.fairness)  # several attributes: each one's bounds, or the cells'
+        fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)  # several attributes: per attribute
         x, info = fair_assignment_lp(sq_distances(Z, km.cluster_centers_), fair, cfg.delta)
         self.lp_assignment_ = x
         self.lp_objective_ = info["objective"]
@@ -82,7 +82,6 @@ class FairAssignment(FeatureClusterMixin):
             return super().predict(X)
         check_is_fitted(self, "cluster_centers_")
         Z = self.transform(X)
-        codes = self._fair_groups(self._group_codes(sensitive_features, Z.shape[0]),
-                                  self.config_.get("fairness", "marginal"))
+        codes = self._fairness_groups(sensitive_features, Z.shape[0], self.config_.get("fairness", "marginal"))
         x, _ = fair_assignment_lp(sq_distances(Z, self.cluster_centers_), codes, self.config_["delta"])
         return x.argmax(1).astype(np.int64)

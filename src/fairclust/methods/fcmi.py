@@ -105,7 +105,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         """Train on ``X`` with groups ``sensitive_features``; ``y`` (optional) only fills ``history_``."""
         t_start = time.perf_counter()
         s = self._config()
-        X, codes = self._validate_fit(X, sensitive_features)
+        X, codes = self._validate_fit(X, sensitive_features, s.fairness)
         y_arr = None if y is None else np.asarray(y).reshape(-1)
         if y_arr is not None and y_arr.shape[0] != X.shape[0]:
             raise FairclustError(f"X has {X.shape[0]} samples but y has {y_arr.shape[0]}; pass one label per sample")
@@ -124,9 +124,12 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         per_epoch = max(1, n // b)  # full batches only (the authors' drop_last, dataset.py:424-427)
         X_src = Xt.to(device) if device.type == "cuda" else Xt
         codes_t = torch.from_numpy(codes).to(device)
-        fair_np = self._fair_groups(codes, s.fairness)
-        fair = None if fair_np is codes else (torch.from_numpy(fair_np).to(device),
-                                              tuple(len(v) for v in self.attributes_["values"]))
+        fair = None  # one attribute: I(G; C) over the decoders' groups
+        if self.attributes_ is not None:  # several: each attribute's groups, or the intersection's cells
+            fair_np = self._fit_fairness_groups(codes, sensitive_features, s.fairness)
+            sizes = (tuple(len(v) for v in self.attributes_["values"]) if fair_np.ndim == 2
+                     else len(self.attributes_["cell_names"]))
+            fair = (torch.from_numpy(fair_np).to(device), sizes)
         history: dict = {"epoch": [], **{key: [] for key in LOSS_TERMS}, "evals": []}
         model = distributed.wrap(dctx, net)  # the one DDP wrapper (None in one process)
 
