@@ -262,3 +262,29 @@ def test_auto_teacher_chooses_on_a_subsample_and_refits_the_choice(reversed_digi
         expected = teachers.UmapGmm(spaces[c["kind"]][m], 10, 0, **teachers.UMAP_GMM).assign()
         np.testing.assert_allclose(P[m], expected, atol=1e-5)
         assert metrics.accuracy(y[m], P[m].argmax(1)) >= 0.7
+
+
+def test_agreement_picks_the_candidate_in_the_middle():
+    """``teacher_select="agreement"``: the candidate whose partition agrees most with the others. Three
+    partitions of the same samples: the truth, it with 10% of labels redrawn, and with 60% redrawn; the
+    first agrees most with both others (counted here: NMI of each pair)."""
+    from types import SimpleNamespace
+
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    from fairclust.teachers import most_agreeing
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 5, 2000)
+
+    def noisy(share):
+        out = truth.copy()
+        flip = rng.random(2000) < share
+        out[flip] = rng.integers(0, 5, flip.sum())
+        return out
+
+    parts = {"a": noisy(0.6), "b": truth, "c": noisy(0.1)}
+    mean = {k: np.mean([nmi(v, w) for j, w in parts.items() if j != k]) for k, v in parts.items()}
+    assert max(mean, key=mean.get) == "b"
+    assert most_agreeing({k: SimpleNamespace(fit_labels=v) for k, v in parts.items()}) == "b"
+    assert most_agreeing({k: SimpleNamespace(fit_labels=parts[k]) for k in ("a", "b")}) is None  # two: no medoid

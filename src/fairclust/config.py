@@ -97,6 +97,11 @@ class DFCConfig(DECConfig):
     teacher_max_samples: int = setting(
         20000, "UMAP + GMM teachers are fitted on at most this many samples per group (seeded), the rest placed out "
         "of sample (UMAP.transform)", minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
+    teacher_select: str = setting(
+        "silhouette", "how auto picks each group's teacher: silhouette (the best separated in its own UMAP "
+        "embedding) or agreement (the candidate that agrees most with the others, a consensus pick; silhouette "
+        "where there are only two; measured worse, results.md)", choices=("silhouette", "agreement"), only_if=("teacher", "auto"),
+        stages=(UMAP_TEACHERS,))
     teacher_select_samples: int = setting(
         2000, "auto fits and scores each candidate teacher on at most this many samples per group, then refits the "
         "chosen one on the (capped) group", minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))

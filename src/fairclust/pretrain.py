@@ -31,7 +31,7 @@ from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
 from .perf import Stages
 from .sampling import BalancedSampler, sample_per_group
-from .teachers import UmapGmm, umap_gmm_options
+from .teachers import UmapGmm, most_agreeing, umap_gmm_options
 from .utils import progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
@@ -247,6 +247,8 @@ class Pretrainer:
                 fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select or cap,
                                         **options) for name in inputs}
                 best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
+                if self.s.teacher_select == "agreement":
+                    best = most_agreeing(fitted) or best
                 final = fitted[best]
                 if select is not None and select < cap and int(members.sum()) > select:
                     final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **options)

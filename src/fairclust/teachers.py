@@ -95,6 +95,7 @@ class UmapGmm:
         self.Z, self.fit_idx, self.n_clusters, self.reducer = Z, fit, n_clusters, None
         if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
             self.score = -1.0
+            self.fit_labels = np.zeros(len(fit), dtype=np.int64)
             return
         dim = max(2, min(n_clusters, n - 2))
         if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
@@ -108,6 +109,7 @@ class UmapGmm:
         self.gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=reg_covar,
                                    random_state=seed).fit(self.E_fit)
         labels = self.gmm.predict(self.E_fit)
+        self.fit_labels = labels  # the fitted samples' partition (the same samples for every candidate of a group)
         sub = np.random.default_rng(seed).permutation(n)[:score_sample]
         # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
         defined = 1 < len(np.unique(labels[sub])) < len(sub)
@@ -140,3 +142,17 @@ def _torch_threads_kept():
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def most_agreeing(fitted: dict[str, "UmapGmm"]) -> str | None:
+    """The candidate whose partition agrees most with the others' (mean NMI on the samples they were
+    all fitted on): the medoid of the candidates, a consensus pick. None with fewer than three
+    candidates (two agree with each other alike)."""
+    if len(fitted) < 3:
+        return None
+    from sklearn.metrics import normalized_mutual_info_score
+
+    names = list(fitted)
+    agree = {a: np.mean([normalized_mutual_info_score(fitted[a].fit_labels, fitted[b].fit_labels)
+                         for b in names if b != a]) for a in names}
+    return max(names, key=lambda a: agree[a])

@@ -102,7 +102,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", latent_dim: int | None = None,
                  pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
-                 dec_iters: int | None = None, teacher: str | None = None, teacher_epochs: int | None = None,
+                 dec_iters: int | None = None, teacher: str | None = None, teacher_select: str | None = None,
+                 teacher_epochs: int | None = None,
                  batch_size: int | None = None, n_iters: int | None = None, epochs: float | None = None,
                  max_samples: int | None = None, stop_tol: float | None = None, lr: float | None = None,
                  collapse_retry: float | None = None, alpha_f: float | None = None, alpha_s: float | None = None,
