@@ -258,3 +258,15 @@ def test_tradeoff_figure_draws_the_worst_attributes_balance(tmp_path):
     assert (tmp_path / "t.png").is_file()
     assert drawn["x"] == pytest.approx([0.9, 0.7, 0.2])  # min(0.45/0.5, 0.95/1), min(0.8, 0.7), min(0.2, 0.9)
     assert drawn["y"] == pytest.approx([0.78, 0.79, 0.80])
+
+
+def test_datasets_table_shows_each_attribute():
+    from fairclust.data.summary import format_table, summarise_dataset
+
+    ds = load_dataset("mnist-usps-contrast")
+    row = summarise_dataset(ds)
+    src = ds.attributes["source"]
+    want = np.sum(src == "usps") / np.sum(src == "mnist")  # the smaller group over the larger
+    assert row["attributes"]["source"]["balance_max"] == pytest.approx(want)
+    assert row["attributes"]["contrast"]["groups"] == {"inverted": 3503, "normal": 3504}
+    assert f"source (max Balance {want:.4f}) and contrast" in format_table([row])

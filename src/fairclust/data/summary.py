@@ -40,10 +40,19 @@ def summarise(name: str, *, kind: str, sensitive: np.ndarray, y: np.ndarray | No
 
 
 def summarise_dataset(ds) -> dict:
+    """:func:`summarise` of a loaded data set; with several sensitive attributes the groups are their
+    intersection's cells, and ``attributes`` gives each attribute's group sizes and max Balance."""
     shape = ds.X.shape[1:]
     dim = f"{int(np.prod(shape)):,}" + (f" ({'x'.join(map(str, shape))})" if len(shape) > 1 else "")
-    return summarise(ds.name, kind=ds.kind, sensitive=ds.sensitive, y=ds.y, dim=dim,
-                     attribute=ds.sensitive_attribute, group_names=ds.group_names)
+    row = summarise(ds.name, kind=ds.kind, sensitive=ds.sensitive, y=ds.y, dim=dim,
+                    attribute=ds.sensitive_attribute, group_names=ds.group_names)
+    if ds.attributes is not None:
+        row["attributes"] = {}
+        for name, values in ds.attributes.items():
+            groups, sizes = np.unique(values, return_counts=True)
+            row["attributes"][name] = {"groups": {str(g): int(n) for g, n in zip(groups, sizes)},
+                                       "balance_max": metrics.balance_max(values)}
+    return row
 
 
 def table1(data_dir=None, seed: int = 2019) -> tuple[list[dict], dict[str, str]]:
@@ -73,6 +82,9 @@ def format_table(rows: list[dict]) -> str:
     for r in rows:
         sizes = " / ".join(f"{k} {v:,}" for k, v in r["groups"].items())
         ent = "-" if r["entropy_max"] is None else f"{r['entropy_max']:.3f}"
+        attribute = r["sensitive_attribute"]
+        if r.get("attributes"):  # several: each one's max Balance; the sizes and the max Balance are the cells'
+            attribute = " and ".join(f"{n} (max Balance {a['balance_max']:.4f})" for n, a in r["attributes"].items())
         lines.append(f"| {r['dataset']} | {r['type']} | {r['n_samples']:,} | {r['n_classes'] or '-'} | "
-                     f"{r['dimension']} | {r['sensitive_attribute']} | {sizes} | {r['balance_max']:.4f} | {ent} |")
+                     f"{r['dimension']} | {attribute} | {sizes} | {r['balance_max']:.4f} | {ent} |")
     return "\n".join(lines)
