@@ -246,3 +246,19 @@ def test_run_scores_the_fairness_curve_and_draws_it(tmp_path):
     labels = np.load(out / "labels.npy")
     assert chosen["changed"] == rec["fair_labels"]["changed"] and len(labels) == len(y)
     assert (out / "tradeoff.png").is_file() and rec["stage_seconds"]["fairness_curve"] > 0
+
+
+def test_a_large_runs_curve_is_solved_on_a_sample_but_keeps_its_own_labels(monkeypatch):
+    """Above ``CURVE_MAX_SAMPLES`` (here lowered to 100 of 240) each point's LP runs on a sample and
+    its prices label all samples; the point of the model's own delta is its labels exactly."""
+    import fairclust.methods.dfc as dfc_module
+
+    X, y, g = blob_data()
+    model = DeepFairClustering(3, **TINY).fit(X, sensitive_features=g)
+    monkeypatch.setattr(dfc_module, "CURVE_MAX_SAMPLES", 100)
+    curve = model.fairness_curve(X, g)
+    own = next(p for p in curve if p["delta"] == 0.05)
+    np.testing.assert_array_equal(own["labels"], model.labels_)
+    for p in curve[:-1]:
+        assert within_bounds(p["labels"], g, p["delta"], slack=1.0)  # priced labels: within one point
+    np.testing.assert_array_equal(curve[-1]["labels"], model.predict(X))

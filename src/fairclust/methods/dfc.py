@@ -37,6 +37,7 @@ from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin, store_params
 from .dfc_training import DFCTrainer, assign_all, train
 
+CURVE_MAX_SAMPLES = 10_000  # the fairness curve's LPs are solved on at most this many samples (see fairness_curve)
 FORMAT = "fairclust-dfc"
 FORMAT_VERSION = 2  # 2: every fitted attribute (fairclust.persist), flat settings
 
@@ -279,11 +280,23 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
     def fairness_curve(self, X: Any, sensitive_features: Any, deltas: tuple[float, ...] = CURVE_DELTAS) -> list[dict]:
         """The labels of ``X`` from the fairest to the argmax of ``q``: the fair labels at every ``delta``,
-        then the argmax (:func:`fairclust.fair_lp.fairness_curve`); ``fairclust run`` scores each point."""
+        then the argmax (:func:`fairclust.fair_lp.fairness_curve`); ``fairclust run`` scores each point.
+
+        Above ``CURVE_MAX_SAMPLES`` samples each point's LP is solved on a seeded sample of that size
+        (its prices, corrected on all samples, label every sample: the bounds hold on all), except the
+        point of this model's own ``fair_labels`` delta, which is exactly ``predict(X, sensitive_features)``.
+        """
         q = self.predict_proba(X)
-        return fairness_curve(q, self._fairness_groups(sensitive_features, q.shape[0], self._notion()), deltas,
-                              max_samples=self.config_.get("fair_labels_max_samples", 0),
-                              seed=getattr(self, "seed_", 0))
+        fair = self._fairness_groups(sensitive_features, q.shape[0], self._notion())
+        cap = self.config_.get("fair_labels_max_samples", 0)
+        cap = min(cap, CURVE_MAX_SAMPLES) if cap else CURVE_MAX_SAMPLES
+        points = fairness_curve(q, fair, deltas, max_samples=cap, seed=getattr(self, "seed_", 0))
+        own = self.config_["fair_labels"]
+        for p in points:
+            if own is not None and p["delta"] == own and q.shape[0] > cap:  # the run's labels, exactly
+                p["labels"], info = self._label(q, fair)
+                p["changed"] = info["changed"]
+        return points
 
     def transform(self, X: Any) -> np.ndarray:
         """The fair embedding ``mu`` of every sample."""
