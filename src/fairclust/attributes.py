@@ -64,6 +64,11 @@ class Attributes:
                 "cell_codes": self.cell_codes.tolist()}
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for messages: ``1.0``, not ``np.float64(1.0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_notion(notion: Any) -> str:
     if notion not in NOTIONS:
         raise FairclustError(f"fairness must be one of {', '.join(NOTIONS)}, got {notion!r}; e.g. fairness='marginal'")
@@ -123,15 +128,9 @@ def split(sensitive_features: Any, n_samples: int) -> tuple[list[str], list[np.n
                          "or one row of attributes per sample (N x A)")
 
 
-def parse(sensitive_features: Any, n_samples: int, names: list[str] | None = None) -> Attributes:
-    """:class:`Attributes` of any accepted ``sensitive_features``; ``names`` overrides the
-    attributes' names (e.g. an ``.npz``'s ``sensitive_names``). Every attribute needs two groups."""
+def parse(sensitive_features: Any, n_samples: int) -> Attributes:
+    """:class:`Attributes` of any accepted ``sensitive_features``. Every attribute needs two groups."""
     found, cols = split(sensitive_features, n_samples)
-    if names is not None:
-        if len(names) != len(cols):
-            raise FairclustError(f"{len(names)} attribute names for {len(cols)} sensitive attributes; "
-                                 "name every column once")
-        found = [str(n) for n in names]
     if len(set(found)) != len(found):
         raise FairclustError(f"sensitive attribute names repeat ({', '.join(found)}); name each column once")
     values, codes = [], []
@@ -152,10 +151,6 @@ def parse(sensitive_features: Any, n_samples: int, names: list[str] | None = Non
     first = np.zeros(len(cell_names), dtype=np.int64)
     first[cells[::-1]] = np.arange(n_samples)[::-1]  # a sample of every cell
     return Attributes(found, values, codes_mat, cells, cell_names, codes_mat[first])
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def network_groups(att: Attributes, min_size: int, notion: str) -> np.ndarray:

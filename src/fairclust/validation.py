@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .attributes import parse
+from .attributes import _plain, parse
 from .errors import FairclustError, FairclustTypeError
 
 
@@ -77,10 +77,6 @@ def check_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray
     att = parse(sensitive_features, n_samples)
     return att.cells, att.cell_names
 
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds (for messages: ``1.0``, not ``np.float64(1.0)``)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_n_clusters(n_clusters: Any, n_samples: int, group_sizes: np.ndarray | None = None,
