@@ -178,3 +178,38 @@ def test_matching_reports_its_confidence_and_warns_near_chance():
     with pytest.warns(FairclustWarning, match="matched to the reference group's on weak evidence"):
         _, records = align_teachers(canonical_frame(X), noise, g, kind="features", seed=0)
     assert records[1]["confidence"]["z"] < 2  # noise teachers, seeds 0-4: z -0.06 to 1.42 (seed 0: 0.55)
+
+
+def _rotation(angle: float, seed: int = 1) -> np.ndarray:
+    """A rotation of R^D by ``angle`` in each of D/2 random orthogonal planes."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.normal(size=(D, D)))[0]
+    B = np.zeros((D, D))
+    for i in range(0, D, 2):
+        B[i:i + 2, i:i + 2] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    return Q @ B @ Q.T
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_more_groups_pair_through_the_clearest_chain(seed):
+    """Three groups drift apart (group 1 rotated 45 degrees from group 0, group 2 90 degrees): group 2's
+    centroids are orthogonal to the reference's, so pairing it with the reference directly is a guess
+    (right 0.00-0.13 over seeds 0-4, z 0.06-1.83), while each 45-degree step is clear (1.0, z 3.2-3.3). The spanning tree of
+    the clearest pairings goes 0 - 1 - 2 and pairs every group right."""
+    rotations = [_rotation(a) for a in (0.0, np.pi / 4, np.pi / 2)]
+    X, P, y, g = _scene([lambda x, R=R: (x - 0.5) @ R.T for R in rotations], seed=seed)
+    direct, _ = match(X[g == 0], P[g == 0], X[g == 2], P[g == 2], kind="features", seed=0)
+    lab0, lab2 = P[g == 0].argmax(1), P[g == 2].argmax(1)
+    truth = np.array([np.bincount(lab2[lab0 == c], minlength=K).argmax() for c in range(K)])
+    assert np.mean(direct == truth) < 0.5
+    aligned, records = align_teachers(X, P, g, kind="features", seed=0)
+    assert metrics.accuracy(y, aligned.argmax(1)) == 1.0
+    assert records[2]["via"] == 1 and records[1]["via"] == 0
+
+
+def test_two_groups_pair_with_the_reference_as_before():
+    X, P, y, g = _scene([identity, invert])
+    aligned, records = align_teachers(X, P, g, kind="features", seed=0)
+    perm, info = match(X[g == 0], P[g == 0], X[g == 1], P[g == 1], kind="features", seed=1)
+    np.testing.assert_array_equal(aligned[g == 1], P[g == 1][:, perm])
+    assert records[1]["via"] == 0 and records[1]["sign"] == info["sign"] == -1.0

@@ -29,6 +29,14 @@ of cluster i over the members of cluster j), each classifier's bias towards some
 ``kind="auto"`` (the default recipe's) is ``transfer`` for images and ``features`` for feature
 vectors, where no augmentation is known to keep a sample's class. Measured in docs/results.md
 (issue 19).
+
+With more than two groups and a centroid kind (``fused``, ``structure``, ``features``: each pairing
+costs milliseconds), :func:`align_teachers` pairs every two groups and keeps the maximum spanning
+tree of the clearest pairings (each pairing's confidence ``z``), composing the permutations from
+the reference along it: a group that differs from the reference in two ways (another source *and*
+inverted) is paired through one that differs in one. ``transfer`` (a classifier per direction and
+pair) pairs every group with the reference. Measured in docs/results.md ("Several sensitive
+attributes").
 """
 
 from __future__ import annotations
@@ -102,6 +110,16 @@ def _qap(A: np.ndarray, B: np.ndarray, n_fixed: int, seed: int, restarts: int) -
     return best, best_val
 
 
+def resolve_kind(kind: str, X: np.ndarray) -> str:
+    """The matching ``kind`` names, ``auto`` resolved: images ``transfer`` (augmentations make it
+    invariant to framing), feature vectors ``features``."""
+    if kind not in KINDS:
+        raise FairclustError(f"unknown matching {kind!r}; choose one of: {', '.join(KINDS)}")
+    if kind == "auto":
+        return "transfer" if np.ndim(X) == 4 else "features"
+    return kind
+
+
 def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray, *, kind: str = "fused",
           seed: int = 0, restarts: int = 8) -> tuple[np.ndarray, dict]:
     """Permutation ``perm``: cluster ``i`` of the reference group <-> cluster ``perm[i]`` of group g.
@@ -109,10 +127,7 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     Returns the permutation and the evidence (``structure`` and ``features`` correlations
     of the chosen matching, the feature sign and ``kind``).
     """
-    if kind not in KINDS:
-        raise FairclustError(f"unknown matching {kind!r}; choose one of: {', '.join(KINDS)}")
-    if kind == "auto":  # images: transfer (augmentations make it invariant to framing); vectors: centroids
-        kind = "transfer" if np.ndim(X_ref) == 4 else "features"
+    kind = resolve_kind(kind, X_ref)
     k = P_ref.shape[1]
     if k < 2:
         return np.arange(k), {"kind": kind, "structure": 1.0, "features": 1.0, "sign": 1.0, "k": k}
@@ -185,17 +200,94 @@ def confidence(M: np.ndarray, perm: np.ndarray, seed: int, n_null: int = 200) ->
 NEAR_CHANCE_Z = 2.0  # below this many sd over optimised matchings of shuffled evidence, a matching is a guess
 
 
+SPANNING_KINDS = ("fused", "structure", "features")  # cheap enough to pair every two groups
+
+
+def _clearness(info: dict) -> float:
+    """How clearly a pairing's evidence decides it: its confidence ``z``, or (``structure``, which has
+    none) its distance structures' correlation."""
+    conf = info.get("confidence")
+    return float(conf["z"]) if conf else float(info["structure"])
+
+
+def _spanning_tree(n_groups: int, weight: dict) -> list[tuple[int, int]]:
+    """Kruskal's maximum spanning tree over the groups, edges ``(a, b)`` weighted by ``weight``."""
+    root = list(range(n_groups))
+
+    def find(a: int) -> int:
+        while root[a] != a:
+            root[a] = root[root[a]]
+            a = root[a]
+        return a
+
+    tree = []
+    for a, b in sorted(weight, key=lambda e: (-weight[e], e)):
+        if find(a) != find(b):
+            root[find(a)] = find(b)
+            tree.append((a, b))
+    return tree
+
+
+def _pairings(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, ref: int, kind: str,
+              seed: int) -> dict[int, tuple[int, np.ndarray, dict]]:
+    """Every non-reference group's pairing: ``{g: (parent, perm, info)}``, ``perm[i]`` the group's
+    cluster paired with the parent's cluster ``i``. The parent is the reference (a star), or, for the
+    centroid kinds with more than two groups, g's neighbour towards the reference in the maximum
+    spanning tree of all pairings' clearness."""
+    n_groups = int(group_codes.max()) + 1
+    masks = [group_codes == g for g in range(n_groups)]
+    sizes = [int(m.sum()) for m in masks]
+
+    def pair(a: int, b: int) -> tuple[np.ndarray, dict]:  # a is the larger (the reference's side)
+        return match(X[masks[a]], P[masks[a]], X[masks[b]], P[masks[b]], kind=kind, seed=seed + b)
+
+    if n_groups <= 2 or kind not in SPANNING_KINDS:
+        return {g: (ref, *pair(ref, g)) for g in range(n_groups) if g != ref}
+    first = {}  # (a, b), a the larger group (the reference before any other), -> (perm, info)
+    for a in range(n_groups):
+        for b in range(a + 1, n_groups):
+            a_, b_ = sorted((a, b), key=lambda h: (h != ref, -sizes[h], h))
+            first[(a_, b_)] = pair(a_, b_)
+    tree = _spanning_tree(n_groups, {e: _clearness(info) for e, (_, info) in first.items()})
+    out, frontier = {}, [ref]
+    while frontier:
+        u = frontier.pop(0)
+        for a, b in tree:
+            if u not in (a, b):
+                continue
+            v = b if u == a else a
+            if v == ref or v in out:
+                continue
+            perm, info = first[(a, b)]
+            out[v] = (u, perm if u == a else np.argsort(perm), info)  # the parent's cluster i <-> v's perm[i]
+            frontier.append(v)
+    return out
+
+
 def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kind: str = "fused",
                    seed: int = 0) -> tuple[np.ndarray, list[dict]]:
     """Permute each group's teacher columns so that cluster k means the same thing in every group.
 
-    The largest group is the reference; every other group is matched to it. Returns a
-    copy of ``P`` with each group's columns reordered, and one evidence record per group
-    (``perm``: the reference's cluster i is the group's original cluster ``perm[i]``).
+    The largest group is the reference. Every other group is paired with the reference, or (more
+    than two groups, a centroid kind) with its neighbour towards the reference in the maximum
+    spanning tree of the clearest pairings, and the permutations compose along the tree. Returns a
+    copy of ``P`` with each group's columns reordered, and one evidence record per group (``perm``:
+    the reference's cluster i is the group's original cluster ``perm[i]``; ``via``: the group it was
+    paired with; ``sign``: its contrast sign relative to the reference).
     """
+    kind = resolve_kind(kind, X)
     n_groups = int(group_codes.max()) + 1
     ref = int(np.argmax(np.bincount(group_codes, minlength=n_groups)))
-    m_ref = group_codes == ref
+    pairings = _pairings(X, P, group_codes, ref, kind, seed)
+    composed = {ref: (np.arange(P.shape[1]), 1.0)}
+
+    def resolve(g: int) -> tuple[np.ndarray, float]:  # the reference's cluster i <-> g's cluster perm[i]
+        if g not in composed:
+            parent, perm, info = pairings[g]
+            up, sign = resolve(parent)
+            composed[g] = (perm[up], sign * float(info.get("sign", 1.0)))
+        return composed[g]
+
     out = P.copy()
     records = []
     for g in range(n_groups):
@@ -203,13 +295,16 @@ def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kin
             records.append({"group": g, "reference": True, "perm": list(range(P.shape[1]))})
             continue
         m = group_codes == g
-        perm, info = match(X[m_ref], P[m_ref], X[m], P[m], kind=kind, seed=seed + g)
+        parent, _, info = pairings[g]
+        perm, sign = resolve(g)
         out[m] = P[m][:, perm]
         conf = info.get("confidence")
         if conf and (conf["z"] < NEAR_CHANCE_Z or conf["clear_pairs"] < (P.shape[1] + 1) // 2):
-            warnings.warn(f"group {g}: the teachers' clusters were matched to the reference group's on weak evidence "
+            whose = "the reference group's" if parent == ref else f"group {parent}'s"
+            warnings.warn(f"group {g}: the teachers' clusters were matched to {whose} on weak evidence "
                           f"({conf['clear_pairs']} of {P.shape[1]} pairs clear, {conf['z']:.1f} sd over random "
                           "matchings); some clusters may be paired wrongly: look at teacher_matching.png",
                           FairclustWarning, stacklevel=2)
-        records.append({"group": g, "reference": False, "perm": perm.tolist(), **info})
+        records.append({"group": g, "reference": False, **info, "perm": perm.tolist(), "via": parent,
+                        "sign": sign})
     return out, records

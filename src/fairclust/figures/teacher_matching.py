@@ -88,7 +88,7 @@ def teacher_matching(path: str | Path, X: np.ndarray, teacher_labels: np.ndarray
         ps = pair_scores(X[mr], labels[mr], X[mg], labels[mg], k, kind=r.get("kind", "fused"),
                          sign=float(r.get("sign", 1.0)))
         groups.append({"group": g, "name": names[g], "perm": list(r.get("perm", range(k))), "kind": r.get("kind"),
-                       "sign": r.get("sign"), "structure_corr": r.get("structure"),
+                       "sign": r.get("sign"), "via": r.get("via"), "structure_corr": r.get("structure"),
                        "features_corr": r.get("features"), **ps})
     if not groups:
         return None
@@ -127,6 +127,8 @@ def teacher_matching(path: str | Path, X: np.ndarray, teacher_labels: np.ndarray
         ax.set_ylabel(f"{short(names[ref], 24)} (reference) cluster")
         ax.set_xlabel(f"{short(d['name'], 24)} teacher's cluster (its own number)")
         sign = "" if d["sign"] is None else (", contrast flipped" if d["sign"] < 0 else "")
+        if d["via"] is not None and d["via"] != ref:  # paired along the spanning tree (fairclust.align)
+            sign += f", via {short(names[d['via']], 16)}"
         corr = []
         if d["structure_corr"] is not None:
             corr.append(f"structure {d['structure_corr']:.2f}")
