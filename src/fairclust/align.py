@@ -30,8 +30,8 @@ of cluster i over the members of cluster j), each classifier's bias towards some
 vectors, where no augmentation is known to keep a sample's class. Measured in docs/results.md
 (issue 19).
 
-With more than two groups and a centroid kind (``fused``, ``structure``, ``features``: each pairing
-costs milliseconds), :func:`align_teachers` pairs every two groups and keeps the maximum spanning
+With three to ``SPANNING_MAX_GROUPS`` groups and a centroid kind (``fused``, ``structure``,
+``features``: each pairing costs milliseconds; 30 groups' 435 pairings 3 s), :func:`align_teachers` pairs every two groups and keeps the maximum spanning
 tree of the clearest pairings (each pairing's confidence ``z``), composing the permutations from
 the reference along it: a group that differs from the reference in two ways (another source *and*
 inverted) is paired through one that differs in one. ``transfer`` (a classifier per direction and
@@ -201,6 +201,7 @@ NEAR_CHANCE_Z = 2.0  # below this many sd over optimised matchings of shuffled e
 
 
 SPANNING_KINDS = ("fused", "structure", "features")  # cheap enough to pair every two groups
+SPANNING_MAX_GROUPS = 32  # above, G (G - 1) / 2 pairings (each with its confidence) cost seconds: the star
 
 
 def _clearness(info: dict) -> float:
@@ -241,7 +242,7 @@ def _pairings(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, ref: int, k
     def pair(a: int, b: int) -> tuple[np.ndarray, dict]:  # a is the larger (the reference's side)
         return match(X[masks[a]], P[masks[a]], X[masks[b]], P[masks[b]], kind=kind, seed=seed + b)
 
-    if n_groups <= 2 or kind not in SPANNING_KINDS:
+    if n_groups <= 2 or n_groups > SPANNING_MAX_GROUPS or kind not in SPANNING_KINDS:
         return {g: (ref, *pair(ref, g)) for g in range(n_groups) if g != ref}
     first = {}  # (a, b), a the larger group (the reference before any other), -> (perm, info)
     for a in range(n_groups):
