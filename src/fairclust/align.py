@@ -31,8 +31,9 @@ vectors, where no augmentation is known to keep a sample's class. Measured in do
 (issue 19).
 
 With three to ``SPANNING_MAX_GROUPS`` groups and a centroid kind (``fused``, ``structure``,
-``features``: each pairing costs milliseconds; 30 groups' 435 pairings 3 s), :func:`align_teachers` pairs every two groups and keeps the maximum spanning
-tree of the clearest pairings (each pairing's confidence ``z``), composing the permutations from
+``features``: each pairing costs milliseconds; 30 groups' 435 pairings 3 s),
+:func:`align_teachers` pairs every two groups and keeps the maximum spanning tree of the clearest
+pairings (each pairing's confidence ``z``), composing the permutations from
 the reference along it: a group that differs from the reference in two ways (another source *and*
 inverted) is paired through one that differs in one. ``transfer`` (a classifier per direction and
 pair) pairs every group with the reference. Measured in docs/results.md ("Several sensitive
@@ -232,7 +233,7 @@ def _spanning_tree(n_groups: int, weight: dict) -> list[tuple[int, int]]:
 def _pairings(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, ref: int, kind: str,
               seed: int) -> dict[int, tuple[int, np.ndarray, dict]]:
     """Every non-reference group's pairing: ``{g: (parent, perm, info)}``, ``perm[i]`` the group's
-    cluster paired with the parent's cluster ``i``. The parent is the reference (a star), or, for the
+    cluster paired with the parent's cluster ``i``, each parent before its children. The parent is the reference (a star), or, for the
     centroid kinds with more than two groups, g's neighbour towards the reference in the maximum
     spanning tree of all pairings' clearness."""
     n_groups = int(group_codes.max()) + 1
@@ -280,14 +281,10 @@ def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kin
     n_groups = int(group_codes.max()) + 1
     ref = int(np.argmax(np.bincount(group_codes, minlength=n_groups)))
     pairings = _pairings(X, P, group_codes, ref, kind, seed)
-    composed = {ref: (np.arange(P.shape[1]), 1.0)}
-
-    def resolve(g: int) -> tuple[np.ndarray, float]:  # the reference's cluster i <-> g's cluster perm[i]
-        if g not in composed:
-            parent, perm, info = pairings[g]
-            up, sign = resolve(parent)
-            composed[g] = (perm[up], sign * float(info.get("sign", 1.0)))
-        return composed[g]
+    composed = {ref: (np.arange(P.shape[1]), 1.0)}  # g -> (the reference's cluster i <-> g's perm[i], sign)
+    for g, (parent, perm, info) in pairings.items():  # parents first
+        up, sign = composed[parent]
+        composed[g] = (perm[up], sign * float(info.get("sign", 1.0)))
 
     out = P.copy()
     records = []
@@ -297,7 +294,7 @@ def align_teachers(X: np.ndarray, P: np.ndarray, group_codes: np.ndarray, *, kin
             continue
         m = group_codes == g
         parent, _, info = pairings[g]
-        perm, sign = resolve(g)
+        perm, sign = composed[g]
         out[m] = P[m][:, perm]
         conf = info.get("confidence")
         if conf and (conf["z"] < NEAR_CHANCE_Z or conf["clear_pairs"] < (P.shape[1] + 1) // 2):
