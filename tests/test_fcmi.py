@@ -152,6 +152,10 @@ def test_recipes_and_registration():
     default = FCMIConfig.resolve("default")  # same method and weights, shorter
     assert (default.alpha, default.beta, default.tau_balance, default.tau_onehot) == (0.04, 0.2, 0.1, 0.1)
     assert (default.batch_total, default.total_epochs, default.warmup_epochs) == (128, 50, 10)
+    assert (default.calm_batch, default.calm_updates, paper.calm_batch, paper.calm_updates) == (512, 300, 0, 0)
+    # a warm-up the user sizes is the one run: the recipe's calm start steps aside
+    assert FCMIConfig.resolve("default", warmup_epochs=3).calm_updates == 0
+    assert FCMIConfig.resolve("default", total_epochs=20).calm_updates == 0
     # DFC's settings (alpha_f, its per-group batch_size and epochs) do not reach FCMI in a grid
     est = make_method("fcmi", 10, 0, recipe="paper", alpha_f=3.0, epochs=50.0, batch_size=7, total_epochs=40,
                       verbose=False)
@@ -295,23 +299,55 @@ def test_the_group_term_raises_balance(tmp_path):
     assert len(np.unique(fair.labels_)) == 10  # no cluster lost to the balance term
 
 
+def test_the_default_recipe_starts_calm_then_warms_up_and_clusters_at_its_batch(monkeypatch):
+    """The calm start (issue 29): ``calm_updates`` reconstruction-only updates at ``calm_batch`` first, in whole
+    epochs, then ``warmup_epochs`` at ``batch_total``, then the clustering epochs, which it does not shorten.
+    Training itself is stubbed: this checks the schedule (what every epoch was given), not what it learns."""
+    from fairclust.methods import fcmi as fcmi_module
+    from fairclust.methods.fcmi import calm_length
+
+    calls = []
+
+    def record(net, model, opt, X, codes, batch, per_epoch, rng, centers, s, *rest, **kw):
+        calls.append((batch, per_epoch, centers is not None))
+        return {key: 0.0 for key in ("loss", "L_rec", "neg_H_C", "H_C_given_X", "I_G_C")}
+
+    monkeypatch.setattr(fcmi_module, "train_epoch", record)
+    X = np.random.default_rng(0).random((1100, 12)).astype(np.float32)
+    g = np.repeat([0, 1], 550)
+    m = FCMI(n_clusters=3, random_state=0, cache_dir=False, stop_tol=0.0).fit(X, sensitive_features=g)
+    s = m._config()
+    assert calm_length(s, 1100) == (150, 512)  # 2 updates an epoch: 300 updates in 150 epochs
+    calm, warm, clus = calls[:150], calls[150:160], calls[160:]
+    assert all(c == (512, 2, False) for c in calm)
+    assert all(c == (128, 8, False) for c in warm)
+    assert len(clus) == s.total_epochs - s.warmup_epochs == 40 and all(c == (128, 8, True) for c in clus)
+    assert m.warmup_epochs_run_ == 160 and m.history_["epochs_run"] == 200
+    calls.clear()  # a warm-up the user sizes is the one run
+    FCMI(n_clusters=3, random_state=0, cache_dir=False, total_epochs=6, stop_tol=0.0).fit(X, sensitive_features=g)
+    assert [c[0] for c in calls] == [128] * 6 and sum(c[2] for c in calls) == 5  # 1 warm-up epoch (10 of 50)
+
+
 @pytest.mark.slow
-def test_default_recipe_beats_kmeans_on_its_own_warmup_embedding():
+def test_default_recipe_is_fair_and_keeps_its_warmups_start():
     """The default recipe on the whole digits-reverse (1,797 digits + inverted copies, 32x32).
 
-    Clustering starts from k-means on the warm-up representation (reconstruction through the
-    groups' own decoders, which already leaves little of the group in it: that k-means is fair,
-    Balance 0.89-0.97). Measured 2026-12-03 with seeds 0 / 1 / 2 (two threads): FCMI accuracy
-    0.807 / 0.808 / 0.803 against 0.763 / 0.769 / 0.767 for that k-means (+0.036 to +0.044),
-    NMI 0.801 / 0.806 / 0.792 against 0.737 / 0.755 / 0.748 (+0.044 to +0.064), Balance 0.93-0.98.
-    About 40 s on two threads.
+    Clustering starts from k-means on the warm-up representation; after the calm start (issue 29)
+    that k-means is already fair and good (0.805 / 0.753 / 0.822, Balance 0.97-0.99), and FCMI's
+    clustering epochs keep or raise it. Measured 2026-12-06, seeds 0 / 1 / 2, one thread: FCMI
+    accuracy 0.814 / 0.800 / 0.826 (+0.010 / +0.047 / +0.004 over that k-means), NMI 0.805 /
+    0.811 / 0.820, Balance 0.989 / 0.919 / 0.974; AE + k-means, unfair, reads 0.41 at Balance 0.
+    Parity: the authors' code on the same images reaches 0.838 / 0.872 / 0.741 (mean 0.817, Balance
+    0.82-0.98; docs/results.md). Seed 0 asserted: accuracy > 0.77 (the authors' mean - 0.05), not below
+    its start by more than 0.01, Balance > 0.85.
+    About 3.5 minutes on one thread.
     """
     ds = load_dataset("digits-reverse")
     m = FCMI(n_clusters=10, random_state=0, cache_dir=False).fit(ds.X, ds.y, sensitive_features=ds.sensitive)
     rep = metrics.report(m.labels_, sensitive_features=ds.sensitive, labels_true=ds.y)
     km = m.history_["warmup_kmeans"]
-    assert rep["accuracy"] > km["accuracy"] + 0.015 and rep["nmi"] > km["nmi"] + 0.02, (rep["accuracy"], rep["nmi"], km)
-    assert rep["balance"] > 0.8, rep["balance"]
+    assert rep["accuracy"] > 0.77 and rep["accuracy"] > km["accuracy"] - 0.01, (rep["accuracy"], km)
+    assert rep["balance"] > 0.85, rep["balance"]
 
 
 def test_command_line_run_and_table(tmp_path):

@@ -200,6 +200,13 @@ class FCMIConfig(Config):
     warmup_epochs: int = setting(20, "FCMI: reconstruction-only epochs first, counted in total_epochs (when only "
                                  "total_epochs is given: the recipe's share of them)", recipes={"default": 10},
                                  minimum=0, stages=(FCMI_WARMUP,))  # main.py:42
+    calm_batch: int = setting(0, "FCMI: samples per batch of the calm start, reconstruction-only updates before the "
+                              "warm-up (0: no calm start)", recipes={"default": 512}, minimum=0, public=False,
+                              stages=(FCMI_WARMUP,))  # not the authors'
+    calm_updates: int = setting(0, "FCMI: updates of the calm start (whole epochs, rounded up); a large batch leaves "
+                                "the start's plateau into a representation that does not encode the group, where 128 "
+                                "often does not (docs/results.md)", recipes={"default": 300}, minimum=0, public=False,
+                                stages=(FCMI_WARMUP,))  # not the authors'
     lr: float = LR(1e-3)  # main.py:72, constant
     betas: tuple[float, float] = setting((0.9, 0.999), "Adam's betas", public=False, stages=(FCMI_WARMUP,))
     weight_decay: float = WEIGHT_DECAY(0.0)  # main.py:74
@@ -222,6 +229,8 @@ class FCMIConfig(Config):
 
     @classmethod
     def _check(cls, values: dict[str, Any], given: dict[str, Any], recipe: str) -> None:
+        if ("warmup_epochs" in given or "total_epochs" in given) and "calm_updates" not in given:
+            values["calm_updates"] = 0  # a warm-up the user sizes is the one run: the recipe's calm start steps aside
         if "total_epochs" in given and "warmup_epochs" not in given:  # the recipe's share of the epochs
             base = {p.name: p.value_in(recipe) for p in cls.params()}
             values["warmup_epochs"] = int(round(values["total_epochs"] * base["warmup_epochs"] / base["total_epochs"]))

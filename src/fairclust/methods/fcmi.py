@@ -46,7 +46,16 @@ from .fcmi_net import (
 
 FORMAT = "fairclust-fcmi"
 FORMAT_VERSION = 3  # 2: every fitted attribute (fairclust.persist); 3: the plain network (no BatchNorm)
-WARMUP_VERSION = 2  # the cached warm-up's code version (bump when what it computes changes)
+WARMUP_VERSION = 3  # the cached warm-up's code version (bump when what it computes changes); 3: the calm start
+
+
+def calm_length(s: FCMIConfig, n: int, world: int = 1) -> tuple[int, int]:
+    """The calm start before the warm-up: ``(epochs, batch)``, ``calm_updates`` updates of ``calm_batch`` samples
+    rounded up to whole epochs; ``(0, 0)`` without one (``calm_batch`` or ``calm_updates`` 0, or no warm-up)."""
+    if s.calm_batch <= 0 or s.calm_updates <= 0 or s.warmup_epochs <= 0:
+        return 0, 0
+    batch = max(world, min(s.calm_batch, n) // world * world)
+    return -(-s.calm_updates // max(1, n // batch)), batch
 
 
 class FCMI(EmbeddingMixin, FairClusterMixin):
@@ -122,6 +131,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         n = X.shape[0]
         b = max(world, min(s.batch_total, n) // world * world)  # a multiple of the number of processes
         per_epoch = max(1, n // b)  # full batches only (the authors' drop_last, dataset.py:424-427)
+        calm_epochs, b_calm = calm_length(s, n, world)
+        self.warmup_epochs_run_ = calm_epochs + s.warmup_epochs
         X_src = Xt.to(device) if device.type == "cuda" else Xt
         codes_t = torch.from_numpy(codes).to(device)
         fair = None  # one attribute: I(G; C) over the decoders' groups
@@ -133,14 +144,15 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         history: dict = {"epoch": [], **{key: [] for key in LOSS_TERMS}, "evals": []}
         model = distributed.wrap(dctx, net)  # the one DDP wrapper (None in one process)
 
-        def epoch(index: int, rng: np.random.Generator, centers: torch.Tensor | None) -> None:
-            terms = train_epoch(net, model, opt, X_src, codes_t, b, per_epoch, rng, centers, s, dctx, device, fair)
+        def epoch(index: int, rng: np.random.Generator, centers: torch.Tensor | None, batch: int = b) -> None:
+            terms = train_epoch(net, model, opt, X_src, codes_t, batch, max(1, n // batch), rng, centers, s, dctx,
+                                device, fair)
             history["epoch"].append(index + 1)
             for key, v in terms.items():
                 history[key].append(v)
 
         t0 = time.perf_counter()
-        self._warm_up(net, opt, Xt, codes, s, seed, world, dctx, epoch, history)
+        self._warm_up(net, opt, Xt, codes, s, seed, world, dctx, epoch, history, calm_epochs, b_calm)
         t_warm = time.perf_counter() - t0
         t1 = time.perf_counter()
         centers = self._cluster(net, X_src, codes, y_arr, s, seed, dctx, device, epoch, history)
@@ -159,9 +171,10 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         return self
 
     def _warm_up(self, net: FCMINet, opt: torch.optim.Optimizer, Xt: torch.Tensor, codes: np.ndarray,
-                 s: FCMIConfig, seed: int, world: int, dctx, epoch, history: dict) -> None:
-        """The reconstruction-only epochs: a cached pretraining stage (``warmup_from_cache_``), keyed by the
-        data, the seed, the settings it reads and its code version."""
+                 s: FCMIConfig, seed: int, world: int, dctx, epoch, history: dict, calm_epochs: int,
+                 b_calm: int) -> None:
+        """The reconstruction-only epochs, the calm start's first (:func:`calm_length`): a cached pretraining stage
+        (``warmup_from_cache_``), keyed by the data, the seed, the settings it reads and its code version."""
         cache = StageCache(self.cache_dir)
         key = cache.key(FCMI_WARMUP, data=fingerprint(Xt, codes), seed=seed, world=world, stage_version=WARMUP_VERSION,
                         settings=s.stage_values(FCMI_WARMUP), tanh=self.tanh_output_)
@@ -178,8 +191,11 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
             return
         rng = np.random.default_rng([seed, 0])
         verbose = self.verbose and distributed.is_main()
-        for index in progress(range(s.warmup_epochs), desc="FCMI warm-up", enabled=verbose):
-            epoch(index, rng, None)
+        for index in progress(range(self.warmup_epochs_run_), desc="FCMI warm-up", enabled=verbose):
+            if index < calm_epochs:
+                epoch(index, rng, None, b_calm)
+            else:
+                epoch(index, rng, None)
         if s.warmup_epochs > 0 and distributed.is_main():
             cache.put(FCMI_WARMUP, key, {"net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                                          "optimizer": opt.state_dict(),
@@ -195,7 +211,9 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         centers = previous = None
         self.warmup_kmeans_labels_ = None
         verbose = self.verbose and distributed.is_main()
-        bar = progress(range(s.warmup_epochs, s.total_epochs), desc="FCMI", enabled=verbose)
+        first = self.warmup_epochs_run_  # the clustering epochs: total_epochs - warmup_epochs, after the warm-up
+        last = first + s.total_epochs - s.warmup_epochs
+        bar = progress(range(first, last), desc="FCMI", enabled=verbose)
         for index in bar:
             H = represent_all(net, X_src, device)
             if centers is not None and self._evaluate(H, centers, previous, codes, y, history, index, s):
@@ -213,7 +231,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
             if verbose:
                 bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
         H = represent_all(net, X_src, device)
-        self._evaluate(H, centers, previous, codes, y, history, s.total_epochs, s)
+        self._evaluate(H, centers, previous, codes, y, history, last, s)
         return centers
 
     def _evaluate(self, H: torch.Tensor, centers: torch.Tensor, previous: np.ndarray | None, codes: np.ndarray,
