@@ -10,7 +10,9 @@ loss (:mod:`fairclust.methods.fcmi_losses`) is
 
     L = L_rec + alpha * (-H(C) + H(C | X)) + beta * I(G; C)
 
-with only ``L_rec`` during the first ``warmup_epochs`` epochs (a cached pretraining stage). A
+with only ``L_rec`` during the first ``warmup_epochs`` epochs (a cached pretraining stage; the
+``default`` recipe starts it with a calm start, ``calm_updates`` updates at batch ``calm_batch``, so that
+the representation does not encode the group: docs/results.md, "FCMI at the paper's size"). A
 sample's cluster is ``argmax_k <h, c_k>`` under the centroids the last epoch trained with.
 Settings: :class:`fairclust.config.FCMIConfig`; its two recipes (``paper``: the authors'
 released settings; ``default``: the same method sized for a CPU) and why: docs/recipes.md.
@@ -66,8 +68,9 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
     n_clusters : int, default=10
     recipe : {"default", "paper"}, default="default"
         ``paper``: the authors' settings (batch 512, 300 epochs with 20 of warm-up).
-        ``default``: the same method sized for a CPU (batch 128, at most 50 epochs with
-        10 of warm-up, stopped when fewer than 1% of the labels change in an epoch).
+        ``default``: the same method sized for a CPU (a calm start of 300 updates at batch 512,
+        then batch 128, at most 50 epochs with 10 of warm-up, stopped when fewer than 1% of the
+        labels change in an epoch).
     batch_total, total_epochs, warmup_epochs, lr : default=None
         Samples per batch (all groups mixed), epochs in all, reconstruction-only epochs
         first (when only ``total_epochs`` is given: the recipe's share of them, 1/5 or 1/15),
@@ -93,6 +96,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         Unit-norm centroids the last epoch trained with.
     warmup_kmeans_labels_ : ndarray of shape (n_samples,)
         k-means on the warm-up (auto-encoder only) representation: where clustering starts.
+    warmup_epochs_run_ : int
+        Reconstruction-only epochs run, the calm start's included (:func:`calm_length`).
     history_ : dict
         ``epoch`` and the mean loss terms per epoch, ``evals``: per epoch the share of labels
         changed and, when ``y`` is given to ``fit``, accuracy / NMI / Balance (also of
@@ -129,8 +134,8 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         net = FCMINet(tuple(X.shape[1:]), s.latent_dim, len(self.groups_), self.tanh_output_).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=s.lr, betas=s.betas, weight_decay=s.weight_decay)
         n = X.shape[0]
-        b = max(world, min(s.batch_total, n) // world * world)  # a multiple of the number of processes
-        per_epoch = max(1, n // b)  # full batches only (the authors' drop_last, dataset.py:424-427)
+        # a multiple of the number of processes; full batches only (the authors' drop_last, dataset.py:424-427)
+        b = max(world, min(s.batch_total, n) // world * world)
         calm_epochs, b_calm = calm_length(s, n, world)
         self.warmup_epochs_run_ = calm_epochs + s.warmup_epochs
         X_src = Xt.to(device) if device.type == "cuda" else Xt
