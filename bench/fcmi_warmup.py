@@ -19,6 +19,7 @@ import torch
 from fairclust import metrics
 from fairclust.data import load_dataset
 from fairclust.methods import FCMI
+from fairclust.methods.fcmi import calm_length
 from fairclust.methods.fcmi_net import FCMINet, changed_share, fit_centroids, represent_all, train_epoch
 from fairclust.utils import seed_everything
 
@@ -46,11 +47,11 @@ def main() -> None:
     opt = torch.optim.Adam(net.parameters(), lr=s.lr, betas=s.betas)
     n, cpu, ct = len(X), torch.device("cpu"), torch.from_numpy(codes)
     rng = np.random.default_rng([args.seed, 0])
-    calm = -(-args.calm_updates // max(1, n // args.calm_batch)) if args.calm_batch and args.calm_updates else 0
+    calm, calm_batch = calm_length(s.replace(calm_batch=args.calm_batch, calm_updates=args.calm_updates), n)
     prev, updates = None, 0
     for e in range(calm + args.epochs):
         t = time.perf_counter()
-        b = args.calm_batch if e < calm else args.batch
+        b = calm_batch if e < calm else args.batch
         terms = train_epoch(net, None, opt, Xt, ct, b, n // b, rng, None, s, None, cpu)
         updates += n // b
         H = represent_all(net, Xt, cpu).numpy()

@@ -51,12 +51,18 @@ FORMAT_VERSION = 3  # 2: every fitted attribute (fairclust.persist); 3: the plai
 WARMUP_VERSION = 3  # the cached warm-up's code version (bump when what it computes changes); 3: the calm start
 
 
+def full_batch(size: int, n: int, world: int = 1) -> int:
+    """A batch of at most ``size`` of ``n`` samples, a multiple of the number of processes (epochs take full
+    batches only: the authors' drop_last, dataset.py:424-427)."""
+    return max(world, min(size, n) // world * world)
+
+
 def calm_length(s: FCMIConfig, n: int, world: int = 1) -> tuple[int, int]:
     """The calm start before the warm-up: ``(epochs, batch)``, ``calm_updates`` updates of ``calm_batch`` samples
     rounded up to whole epochs; ``(0, 0)`` without one (``calm_batch`` or ``calm_updates`` 0, or no warm-up)."""
     if s.calm_batch <= 0 or s.calm_updates <= 0 or s.warmup_epochs <= 0:
         return 0, 0
-    batch = max(world, min(s.calm_batch, n) // world * world)
+    batch = full_batch(s.calm_batch, n, world)
     return -(-s.calm_updates // max(1, n // batch)), batch
 
 
@@ -134,8 +140,7 @@ class FCMI(EmbeddingMixin, FairClusterMixin):
         net = FCMINet(tuple(X.shape[1:]), s.latent_dim, len(self.groups_), self.tanh_output_).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=s.lr, betas=s.betas, weight_decay=s.weight_decay)
         n = X.shape[0]
-        # a multiple of the number of processes; full batches only (the authors' drop_last, dataset.py:424-427)
-        b = max(world, min(s.batch_total, n) // world * world)
+        b = full_batch(s.batch_total, n, world)
         calm_epochs, b_calm = calm_length(s, n, world)
         self.warmup_epochs_run_ = calm_epochs + s.warmup_epochs
         X_src = Xt.to(device) if device.type == "cuda" else Xt
