@@ -14,12 +14,14 @@ samples the fair labels moved, iterations run and stage seconds. One JSON line p
         --variants default,teacher=umap,teacher=dec,matching=fused,matching=structure,recipe=faithful
 
 A variant is ``default`` or comma-free ``key=value`` pairs joined by ``+`` (estimator
-arguments, e.g. ``teacher=dec+matching=structure``).
+arguments, e.g. ``teacher=dec+matching=structure``, or recipe-only settings of
+:class:`fairclust.config.DFCConfig`, e.g. ``teacher_restarts=3``).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import tempfile
 import time
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fairclust import DeepFairClustering, metrics
+from fairclust.config import DFCConfig
 from fairclust.data import load_dataset
 
 
@@ -57,6 +60,21 @@ def right_matches(y: np.ndarray, teacher: np.ndarray, g: np.ndarray, k: int) -> 
     return float(np.mean([all(mj[c] == maj[0][c] for mj in maj) for c in range(k)]))
 
 
+def make_model(k: int, seed: int, cache: str, params: dict) -> DeepFairClustering:
+    """DFC with ``params``: estimator arguments, and recipe-only settings laid over the recipe's."""
+    public = set(inspect.signature(DeepFairClustering).parameters)
+    settings = {key: params.pop(key) for key in list(params) if key not in public}
+    unknown = set(settings) - set(DFCConfig.__dataclass_fields__)
+    if unknown:
+        raise SystemExit(f"unknown setting(s) in the variant: {', '.join(sorted(unknown))}")
+
+    class Tuned(DeepFairClustering):
+        def _config(self):
+            return super()._config().replace(**settings)
+
+    return (Tuned if settings else DeepFairClustering)(k, random_state=seed, cache_dir=cache, **params)
+
+
 def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | None = None) -> dict:
     import contextlib
 
@@ -67,7 +85,7 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
     k = ds.n_classes
     with (contextlib.nullcontext(warm_cache) if warm_cache else tempfile.TemporaryDirectory()) as cache:
         t0 = time.perf_counter()
-        model = DeepFairClustering(k, random_state=seed, cache_dir=cache, **parse_variant(variant))
+        model = make_model(k, seed, cache, parse_variant(variant))
         model.fit(ds.X, sensitive_features=ds.sensitive)
         seconds = time.perf_counter() - t0
     g = np.asarray(ds.sensitive)

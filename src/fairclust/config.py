@@ -111,8 +111,12 @@ class DFCConfig(DECConfig):
                                    stages=(UMAP_TEACHERS,))
     pca_dim: int = setting(50, "the teachers reduce their input to at most this many dimensions (PCA) before UMAP",
                            minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
-    gmm_restarts: int = setting(3, "restarts of each teacher's Gaussian mixture (the best by likelihood is kept)",
+    gmm_restarts: int = setting(3, "restarts of each candidate teacher's Gaussian mixture (the best by likelihood is kept)",
                                 minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
+    teacher_restarts: int = setting(
+        30, "restarts of the kept teacher's Gaussian mixture (the best by likelihood): candidates are scored with "
+        "gmm_restarts, the one kept is refitted on its UMAP embedding with this many (3 restarts can stop in a worse "
+        "optimum that cuts two classes at the wrong place; results.md)", minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
     gmm_reg_covar: float = setting(1e-4, "the Gaussian mixture's covariance regularisation", minimum=0, public=False,
                                    stages=(UMAP_TEACHERS,))
     silhouette_samples: int = setting(2000, "the teachers' silhouette is computed on at most this many samples",

@@ -252,6 +252,7 @@ class Pretrainer:
                 final = fitted[best]
                 if select is not None and select < cap and int(members.sum()) > select:
                     final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **options)
+                final.refit_mixture(self.s.teacher_restarts, self.seed)  # the kept one: its mixture's best optimum
                 P[members] = final.assign()
                 choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
             return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
