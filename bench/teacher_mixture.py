@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 
-def _groups(name: str, seed: int, cache_dir: str, canonical: bool):
+def _groups(name: str, seed: int, cache_dir: str, canonical: bool, limit: int | None = None):
     import torch
 
     from fairclust.cache import StageCache
@@ -33,7 +33,7 @@ def _groups(name: str, seed: int, cache_dir: str, canonical: bool):
     from fairclust.data import load_dataset
     from fairclust.pretrain import Pretrainer
 
-    ds = load_dataset(name)
+    ds = load_dataset(name, limit=limit)
     codes = np.unique(ds.sensitive, return_inverse=True)[1].astype(np.int64)
     cfg = DFCConfig.resolve("default")
     pre = Pretrainer(torch.from_numpy(ds.X), codes, cfg, seed, torch.device("cpu"), StageCache(cache_dir))
@@ -54,7 +54,7 @@ def ceiling(args: argparse.Namespace) -> None:
 
     for name in args.datasets.split(","):
         for seed in map(int, args.seeds.split(",")):
-            ds, codes, cfg, spaces = _groups(name, seed, args.cache_dir, canonical=False)
+            ds, codes, cfg, spaces = _groups(name, seed, args.cache_dir, canonical=False, limit=args.limit)
             k = ds.n_classes
             for g in np.unique(codes):
                 m = codes == g
@@ -87,7 +87,7 @@ def restarts(args: argparse.Namespace) -> None:
 
     for name in args.datasets.split(","):
         for seed in map(int, args.seeds.split(",")):
-            ds, codes, cfg, spaces = _groups(name, seed, args.cache_dir, canonical=True)
+            ds, codes, cfg, spaces = _groups(name, seed, args.cache_dir, canonical=True, limit=args.limit)
             opts, k = umap_gmm_options(cfg), ds.n_classes
             for g in np.unique(codes):
                 m = codes == g
@@ -147,6 +147,7 @@ def main() -> None:
         p.add_argument("--cache-dir", required=True, help="pretraining cache (the default recipe's shared VAE)")
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--out", default=None)
+        p.add_argument("--limit", type=int, default=None, help="samples kept per group (seeded), as fairclust run's")
     c = sub.add_parser("choose")
     c.add_argument("--runs", required=True)
     args = ap.parse_args()

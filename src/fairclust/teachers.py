@@ -111,10 +111,8 @@ class UmapGmm:
                 self.reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist,
                                             random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
                 self.E_fit = self.reducer.fit_transform(Z[fit])
-        self.gmm = GaussianMixture(n_clusters, covariance_type="full", n_init=gmm_restarts, reg_covar=reg_covar,
-                                   random_state=seed).fit(self.E_fit)
-        labels = self.gmm.predict(self.E_fit)
-        self.fit_labels = labels  # the fitted samples' partition (the same samples for every candidate of a group)
+        self._fit_mixture(gmm_restarts, reg_covar, seed)
+        labels = self.fit_labels  # the fitted samples' partition (the same samples for every candidate of a group)
         sub = np.random.default_rng(seed).permutation(n)[:score_sample]
         # defined for 2 .. n-1 clusters: a group of exactly K samples split into K singletons has none
         defined = 1 < len(np.unique(labels[sub])) < len(sub)
@@ -124,12 +122,14 @@ class UmapGmm:
         """Refit the Gaussian mixture on the same UMAP embedding with ``restarts`` restarts (the best by
         likelihood). Under the same ``seed`` the first restarts are those of the first fit, so the likelihood
         can only rise. ``score`` is kept: it scored the candidate's embedding, not this partition."""
-        if self.n_clusters == 1 or restarts <= self.gmm.n_init:
-            return self
-        self.gmm = GaussianMixture(self.n_clusters, covariance_type="full", n_init=restarts,
-                                   reg_covar=self.gmm.reg_covar, random_state=seed).fit(self.E_fit)
-        self.fit_labels = self.gmm.predict(self.E_fit)
+        if self.n_clusters > 1 and restarts > self.gmm.n_init:
+            self._fit_mixture(restarts, self.gmm.reg_covar, seed)
         return self
+
+    def _fit_mixture(self, restarts: int, reg_covar: float, seed: int) -> None:
+        self.gmm = GaussianMixture(self.n_clusters, covariance_type="full", n_init=restarts, reg_covar=reg_covar,
+                                   random_state=seed).fit(self.E_fit)
+        self.fit_labels = self.gmm.predict(self.E_fit)
 
     def assign(self) -> np.ndarray:
         """Soft assignment ``N x K`` of every sample of the group (the rest placed out of sample)."""
