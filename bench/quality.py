@@ -21,6 +21,7 @@ arguments, e.g. ``teacher=dec+matching=structure``, or recipe-only settings of
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import tempfile
@@ -96,13 +97,13 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
     within = [metrics.accuracy(ds.y[g == h], model.teacher_labels_[g == h]) for h in groups]
     moved = (model.fair_labels_info_ or {}).get("changed", 0) / len(g)
     return {
-        "dataset": ds.name, "seed": seed, "variant": variant,
+        "dataset": ds.name, "n": len(ds.X), "seed": seed, "variant": variant,
         "accuracy": rep["accuracy"], "nmi": rep["nmi"], "balance": rep["balance"], "balance_max": rep["balance_max"],
         "argmax_accuracy": arg["accuracy"], "argmax_nmi": arg["nmi"], "argmax_balance": arg["balance"],
         "argmax_mnce": arg["mnce"], "moved_share": moved,
         "final_within": [metrics.accuracy(ds.y[g == h], model.labels_[g == h]) for h in groups],
         "argmax_within": [metrics.accuracy(ds.y[g == h], argmax[g == h]) for h in groups],
-        "teacher_within": within, "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
+        "teacher_within": within, "teacher_kinds": [c["kind"] for c in (model.teacher_choice_ or [])], "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
         "right_matches": right_matches(ds.y, model.teacher_labels_, g, k),
         "iterations_run": model.history_.get("iterations_run"), "n_iters": model.schedule_.n_iters,
         "cache": "warm" if warm_cache else "cold",
@@ -143,6 +144,10 @@ def main() -> None:
     ap.add_argument("--warm-cache", default=None,
                     help="a pretraining cache to reuse (seconds then count only what was not cached)")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--flatten", action="store_true",
+                    help="images as N x D feature vectors (the vector path on the same data; rows say vectors)")
+    ap.add_argument("--limit", type=int, default=None,
+                    help="at most this many samples a group (data sets that take ``limit``, e.g. fashion-mnist-reverse)")
     args = ap.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -150,16 +155,18 @@ def main() -> None:
     if not args.table_only:
         done = {(r["dataset"], r["seed"], r["variant"]) for r in rows} if args.resume else set()
         for name in args.datasets.split(","):
-            ds = load_dataset(name)
+            ds = load_dataset(name, limit=args.limit) if args.limit else load_dataset(name)
+            if args.flatten:
+                ds = dataclasses.replace(ds, X=ds.X.reshape(len(ds.X), -1), name=f"{ds.name} (vectors)")
             for seed in (int(s) for s in args.seeds.split(",")):
                 for variant in args.variants.split(","):
-                    if (name, seed, variant) in done:
+                    if (ds.name, seed, variant) in done:
                         continue
                     row = one_run(ds, seed, variant, args.threads, args.warm_cache)
                     rows.append(row)
                     with out.open("a") as fh:
                         fh.write(json.dumps(row) + "\n")
-                    print(f"{name} seed {seed} {variant}: acc {row['accuracy']:.3f} nmi {row['nmi']:.3f} "
+                    print(f"{ds.name} seed {seed} {variant}: acc {row['accuracy']:.3f} nmi {row['nmi']:.3f} "
                           f"bal {row['balance']:.3f}/{row['balance_max']:.3f} teachers {row['teacher_within']} "
                           f"right {row['right_matches']:.2f} {row['seconds']:.0f}s", flush=True)
     print(table(rows))

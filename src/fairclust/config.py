@@ -117,6 +117,12 @@ class DFCConfig(DECConfig):
         30, "restarts of the kept teacher's Gaussian mixture (the best by likelihood): candidates are scored with "
         "gmm_restarts, the one kept is refitted on its UMAP embedding with this many (3 restarts can stop in a worse "
         "optimum that cuts two classes at the wrong place; results.md)", minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
+    unscaled_input: bool = setting(
+        False, "feature vectors whose features are on one scale (the ranges of the non-constant ones within a factor "
+        "10 of their median: pixels, counts) are also seen in their own units: auto tries a teacher on them beside "
+        "the standardised one, and the centroid pairing compares the groups' clusters there (standardising weights "
+        "a rarely-inked border pixel like a central one; results.md)", recipes={"default": True}, public=False,
+        stages=(UMAP_TEACHERS,))
     gmm_reg_covar: float = setting(1e-4, "the Gaussian mixture's covariance regularisation", minimum=0, public=False,
                                    stages=(UMAP_TEACHERS,))
     silhouette_samples: int = setting(2000, "the teachers' silhouette is computed on at most this many samples",

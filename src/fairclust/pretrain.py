@@ -37,6 +37,9 @@ from .utils import progress
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
 STAGE_VERSIONS = {SHARED_VAE: 2, DEC_TEACHERS: 2, UMAP_TEACHERS: 2, INIT_CENTERS: 2}
+# feature vectors are taken as on one scale (the auto teacher may cluster them unstandardised) when the ranges of
+# their non-constant features are within this factor of the median range: an order of magnitude
+UNSCALED_RANGE_RATIO = 10.0
 
 
 def recon_kind(X: torch.Tensor | np.ndarray) -> str:
@@ -138,8 +141,11 @@ class Pretrainer:
     """Runs (or loads from the cache) the three pretraining stages for one data set."""
 
     def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: EncoderConfig, seed: int,
-                 device: torch.device, cache: StageCache, verbose: bool = False):
+                 device: torch.device, cache: StageCache, verbose: bool = False, input_scale: np.ndarray | None = None):
         self.X = X
+        # feature vectors: X is standardised and this is each feature's scale (X * scale is the input in its own
+        # units, up to a shift); the auto teacher may try that space too (unscaled_space)
+        self.input_scale = None if input_scale is None else np.asarray(input_scale, dtype=np.float32)
         self.codes = np.asarray(group_codes, dtype=np.int64)
         self.n_groups = int(self.codes.max()) + 1
         self.s = settings
@@ -155,6 +161,7 @@ class Pretrainer:
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
         self._canonical: np.ndarray | None = None
+        self._unscaled: tuple[np.ndarray | None] | None = None
         if getattr(settings, "teacher", None) == "canonical" and X.ndim != 4:
             raise FairclustError("teacher='canonical' needs images (N x C x H x W); for feature vectors use "
                                  "teacher='auto', 'umap' or 'vae-umap'")
@@ -223,8 +230,10 @@ class Pretrainer:
     def _umap_teachers(self, n_clusters: int, encoder: torch.nn.Module | None, encoder_key: str | None) -> np.ndarray:
         kind = self.s.teacher
         images = self.X.ndim == 4
+        unscaled = self.unscaled_space() if kind == "auto" else None
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
-                  "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])}[kind]
+                  "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])
+                  + (["unscaled"] if unscaled is not None else [])}[kind]
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
@@ -239,6 +248,8 @@ class Pretrainer:
                 spaces["vae-umap"] = self.embedding(encoder)
             if "canonical" in inputs:
                 spaces["canonical"] = self.canonical()
+            if "unscaled" in inputs:
+                spaces["unscaled"] = unscaled
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
@@ -259,9 +270,31 @@ class Pretrainer:
 
         parts = {"n_clusters": int(n_clusters), "candidates": inputs, "select_samples": select,
                  "encoder": encoder_key if "vae-umap" in inputs else None}
+        if unscaled is not None:  # the standardised data's key does not know the units
+            parts["input_scale"] = fingerprint(self.input_scale)
         out, _ = self._cached(UMAP_TEACHERS, parts, compute)
         self.teacher_choice = json.loads(out["choice"])
         return out["P"].numpy()
+
+    def unscaled_space(self) -> np.ndarray | None:
+        """Feature vectors in their own units (``X * input_scale``; UMAP, PCA and centroid pairing ignore the
+        shift) where the ``unscaled_input`` setting asks for it and the features are on one scale: the ranges of
+        the non-constant ones within a factor ``UNSCALED_RANGE_RATIO`` of their median (pixels, counts). None
+        otherwise: images, a table of ages and incomes, or no scale given."""
+        if self.input_scale is None or self.X.ndim != 2 or not (hasattr(self.s, "unscaled_input") and self.s.unscaled_input):
+            return None
+        if self._unscaled is None:  # computed once (teachers and pairing share it)
+            Xu = self.X.numpy() * self.input_scale
+            spread = Xu.max(0) - Xu.min(0)
+            spread = spread[spread > 1e-6 * max(float(spread.max()), 1e-30)]
+            one_scale = len(spread) >= 2 and spread.max() <= UNSCALED_RANGE_RATIO * np.median(spread)
+            self._unscaled = (Xu if one_scale else None,)
+        return self._unscaled[0]
+
+    def input_space(self) -> np.ndarray:
+        """The input as the teachers' pairing compares it: :meth:`unscaled_space` where there is one, else ``X``."""
+        unscaled = self.unscaled_space()
+        return self.X.numpy() if unscaled is None else unscaled
 
     def embedding(self, encoder: torch.nn.Module) -> np.ndarray:
         """``mu`` of every sample under ``encoder``, inferred once per encoder (teachers and centres share it)."""
@@ -272,6 +305,8 @@ class Pretrainer:
     def canonical(self) -> np.ndarray:
         """Every sample in its canonical frame (:func:`fairclust.canonical.canonical_frame`), computed once
         (the teachers and the cross-group matching share it)."""
+        if self.X.ndim != 4:  # feature vectors have no frame: the input, as the pairing compares it
+            return self.input_space()
         if self._canonical is None:
             self._canonical = canonical_frame(self.X.numpy(), self.s.canonical_size, self.s.canonical_threshold)
         return self._canonical

@@ -102,6 +102,8 @@ def for_run(out: str | Path, ds, est, labels: np.ndarray, n_clusters: int, seed:
     X_net = None
     if np.ndim(ds.X) == 2 and callable(getattr(est, "_scale", None)):
         X_net = est._scale(ds.X)  # feature vectors as the networks (and the matching) saw them
+        if any(r.get("space") == "unscaled" for r in getattr(est, "matching_", None) or []):
+            X_net = np.asarray(ds.X, dtype=np.float32) - est.scaler_mean_  # paired in their own units
     cfg = getattr(est, "config_", None) or {}
     return write_all(out, X=ds.X, labels=labels, codes=codes, group_names=names, n_clusters=n_clusters,
                      history=getattr(est, "history_", None), teacher_labels=getattr(est, "teacher_labels_", None),

@@ -147,15 +147,18 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         verbose = self.verbose and distributed.is_main()
         seed_everything(seed)
         with distributed.main_first(dctx):  # rank 0 pretrains and caches, the others then load
-            pre = Pretrainer(Xt, codes, cfg, seed, device, StageCache(self.cache_dir), verbose=verbose)
+            pre = Pretrainer(Xt, codes, cfg, seed, device, StageCache(self.cache_dir), verbose=verbose,
+                             input_scale=self.scaler_scale_)
             encoder, enc_key = pre.shared_encoder()
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = None
             if cfg.align_groups:
                 with pre.stages.measure("matching"):
-                    space = {"input": lambda: Xt.numpy(), "canonical": lambda: pre.canonical(),
+                    space = {"input": pre.input_space, "canonical": lambda: pre.canonical(),
                              "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
                     P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
+                    if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
+                        self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
             if cfg.init_centers == "teachers":
                 with pre.stages.measure("centers"):
                     centers = pre.teacher_centers(encoder, P_np)
