@@ -103,7 +103,8 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
         "argmax_mnce": arg["mnce"], "moved_share": moved,
         "final_within": [metrics.accuracy(ds.y[g == h], model.labels_[g == h]) for h in groups],
         "argmax_within": [metrics.accuracy(ds.y[g == h], argmax[g == h]) for h in groups],
-        "teacher_within": within, "teacher_kinds": [c["kind"] for c in (model.teacher_choice_ or [])], "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
+        "teacher_within": within, "teacher_kinds": [c["kind"] for c in (model.teacher_choice_ or [])],
+        "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
         "right_matches": right_matches(ds.y, model.teacher_labels_, g, k),
         "iterations_run": model.history_.get("iterations_run"), "n_iters": model.schedule_.n_iters,
         "cache": "warm" if warm_cache else "cold",
@@ -155,7 +156,7 @@ def main() -> None:
     if not args.table_only:
         done = {(r["dataset"], r["seed"], r["variant"]) for r in rows} if args.resume else set()
         for name in args.datasets.split(","):
-            ds = load_dataset(name, limit=args.limit) if args.limit else load_dataset(name)
+            ds = load_dataset(name, limit=args.limit)
             if args.flatten:
                 ds = dataclasses.replace(ds, X=ds.X.reshape(len(ds.X), -1), name=f"{ds.name} (vectors)")
             for seed in (int(s) for s in args.seeds.split(",")):

@@ -154,7 +154,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             self.matching_ = None
             if cfg.align_groups:
                 with pre.stages.measure("matching"):
-                    space = {"input": pre.input_space, "canonical": lambda: pre.canonical(),
+                    space = {"input": pre.input_space, "canonical": pre.canonical,
                              "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
                     P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
                     if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
