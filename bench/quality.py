@@ -104,6 +104,7 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
         "final_within": [metrics.accuracy(ds.y[g == h], model.labels_[g == h]) for h in groups],
         "argmax_within": [metrics.accuracy(ds.y[g == h], argmax[g == h]) for h in groups],
         "teacher_within": within, "teacher_kinds": [c["kind"] for c in (model.teacher_choice_ or [])],
+        "teacher_refit": model.teacher_refit_,
         "teachers_aligned_accuracy": metrics.accuracy(ds.y, model.teacher_labels_),
         "right_matches": right_matches(ds.y, model.teacher_labels_, g, k),
         "iterations_run": model.history_.get("iterations_run"), "n_iters": model.schedule_.n_iters,

@@ -212,6 +212,14 @@ def _clearness(info: dict) -> float:
     return float(conf["z"]) if conf else float(info["structure"])
 
 
+def pairing_clearness(records: list[dict]) -> float:
+    """How clearly a matching's pairings are decided, over the non-reference groups of
+    :func:`align_teachers`' records: the mean of each pairing's confidence ``z`` (or, for
+    ``structure``, its distance structures' correlation)."""
+    pairs = [r for r in records if not r.get("reference")]
+    return float(np.mean([_clearness(r) for r in pairs])) if pairs else 0.0
+
+
 def _spanning_tree(n_groups: int, weight: dict) -> list[tuple[int, int]]:
     """Kruskal's maximum spanning tree over the groups, edges ``(a, b)`` weighted by ``weight``."""
     root = list(range(n_groups))

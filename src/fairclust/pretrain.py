@@ -159,6 +159,7 @@ class Pretrainer:
         self.timings = self.stages.seconds
         self.loaded_from_cache: dict[str, bool] = {}
         self.teacher_choice: list[dict] | None = None  # the "auto" teacher's pick per group
+        self.teachers_first: np.ndarray | None = None  # UMAP teachers before their refit, where it changed one
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
         self._canonical: np.ndarray | None = None
         self._unscaled: tuple[np.ndarray | None] | None = None
@@ -251,6 +252,7 @@ class Pretrainer:
             if "unscaled" in inputs:
                 spaces["unscaled"] = unscaled
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
+            P_first = np.zeros_like(P)  # the kept teachers before their refit (the pairing may prefer them)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
@@ -263,17 +265,23 @@ class Pretrainer:
                 final = fitted[best]
                 if select is not None and select < cap and int(members.sum()) > select:
                     final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **options)
+                P_first[members] = final.assign()
                 final.refit_mixture(self.s.teacher_restarts, self.seed)  # the kept one: its mixture's best optimum
                 P[members] = final.assign()
-                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
-            return {"P": torch.from_numpy(P), "choice": json.dumps(choice)}
+                changed = bool((P[members].argmax(1) != P_first[members].argmax(1)).any())
+                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()},
+                               "refit_changed": changed})
+            # where no refit changed a partition there is nothing to choose between: an empty P_first
+            first = P_first if any(c["refit_changed"] for c in choice) else np.zeros((0, n_clusters), np.float32)
+            return {"P": torch.from_numpy(P), "P_first": torch.from_numpy(first), "choice": json.dumps(choice)}
 
         parts = {"n_clusters": int(n_clusters), "candidates": inputs, "select_samples": select,
-                 "encoder": encoder_key if "vae-umap" in inputs else None}
+                 "encoder": encoder_key if "vae-umap" in inputs else None, "keeps_first_fits": True}
         if unscaled is not None:  # the standardised data's key does not know the units
             parts["input_scale"] = fingerprint(self.input_scale)
         out, _ = self._cached(UMAP_TEACHERS, parts, compute)
         self.teacher_choice = json.loads(out["choice"])
+        self.teachers_first = out["P_first"].numpy() if len(out["P_first"]) else None
         return out["P"].numpy()
 
     def unscaled_space(self) -> np.ndarray | None:

@@ -118,6 +118,8 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         record["stage_seconds"]["total"] += metering.seconds["fairness_curve"]
     if getattr(est, "matching_", None) is not None:  # DFC's cross-group matching of the teachers' clusters
         record["matching"] = est.matching_
+    if getattr(est, "teacher_refit_", None) is not None:  # refitted teachers or the first fits, by their pairing
+        record["teacher_refit"] = est.teacher_refit_
     if hasattr(est, "history_") and "iterations_run" in est.history_:
         record["iterations_run"] = est.history_["iterations_run"]
         if "collapse_retry" in est.history_:  # DFC's collapse guard fired

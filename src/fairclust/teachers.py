@@ -27,6 +27,9 @@ Every kept teacher's mixture is refitted with ``teacher_restarts`` restarts on i
 (:meth:`UmapGmm.refit_mixture`; the candidates are scored with the cheaper ``gmm_restarts``): with 3
 restarts the mixture can stop in a worse optimum that cuts two classes at the wrong place (MNIST's
 4s and 9s: 0.870 within the group where the best of 30 restarts reaches 0.935, docs/results.md).
+On overlapping classes the groups' likeliest mixtures can instead land in unlike optima that pair
+worse across groups: the pretrainer keeps the first fits beside the refit, and DFC keeps them where
+the refit's pairing is weak and theirs clearer (``refit_by_pairing``).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class UmapGmm:
             pca = PCA(pca_dim, random_state=seed)
             Z = pca.fit_transform(Z) if n == n_all else pca.fit(Z[fit]).transform(Z).astype(np.float32)
         self.Z, self.fit_idx, self.n_clusters, self.reducer = Z, fit, n_clusters, None
+        self._E_all = None  # every sample's UMAP embedding, placed by assign() once
         if n_clusters == 1:  # one cluster: nothing to learn (and a group may then have a single sample)
             self.score = -1.0
             self.fit_labels = np.zeros(len(fit), dtype=np.int64)
@@ -138,13 +142,16 @@ class UmapGmm:
             return np.ones((n_all, 1), dtype=np.float32)
         if len(self.fit_idx) == n_all:
             E = self.E_fit
-        else:
-            E = np.empty((n_all, self.E_fit.shape[1]), dtype=np.float32)
-            E[self.fit_idx] = self.E_fit
-            rest = np.setdiff1d(np.arange(n_all), self.fit_idx)
-            with _torch_threads_kept(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                E[rest] = self.reducer.transform(self.Z[rest])
+        else:  # placed once: a refitted mixture (refit_mixture) assigns the same embedding again
+            if self._E_all is None:
+                E = np.empty((n_all, self.E_fit.shape[1]), dtype=np.float32)
+                E[self.fit_idx] = self.E_fit
+                rest = np.setdiff1d(np.arange(n_all), self.fit_idx)
+                with _torch_threads_kept(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    E[rest] = self.reducer.transform(self.Z[rest])
+                self._E_all = E
+            E = self._E_all
         return self.gmm.predict_proba(E).astype(np.float32)
 
 

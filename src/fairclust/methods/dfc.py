@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 
 from .. import distributed, metrics
-from ..align import align_teachers
+from ..align import NEAR_CHANCE_Z, align_teachers, pairing_clearness
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer
 from ..config import DFCConfig
@@ -91,7 +92,9 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     cluster_centers_, encoder_, critic_ : the trained centres, encoder and critic.
     teacher_labels_ : ndarray (n_samples,)
         Each sample's label from its own group's teacher (the kind in ``teacher_choice_``),
-        after the cross-group matching (``matching_``: its evidence and confidence).
+        after the cross-group matching (``matching_``: its evidence and confidence; ``teacher_refit_``:
+        whether the refitted teachers or the first fits were kept, and each set's pairing clearness; None
+        where the refit changed no partition).
     schedule_ : Schedule
         T, evaluation points and stopping rule of this fit (computed once, before training).
     config_ : dict
@@ -122,6 +125,29 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         sizes = np.unique(np.asarray(sensitive_features).reshape(-1).astype(str), return_counts=True)[1]
         return make_schedule(self._config(), sizes)
 
+    @staticmethod
+    def _align(space: np.ndarray, P: np.ndarray, P_first: np.ndarray | None, codes: np.ndarray, cfg: DFCConfig,
+               seed: int) -> tuple[np.ndarray, list[dict], dict | None]:
+        """The teachers matched across groups. Where the refit of the teachers' mixtures changed a partition
+        (``P_first``: before it) and ``refit_by_pairing`` asks, both sets are matched; the refit (the likelier
+        mixtures) is kept unless its pairing is weak (mean confidence ``z`` below ``NEAR_CHANCE_Z``, where a
+        matching warns) and the first fits pair more clearly. Returns the matched teachers, the kept matching's
+        records and the choice (None where there was none to make); the weak-evidence warning is the kept
+        matching's only."""
+        if P_first is None or not cfg.refit_by_pairing:
+            return (*align_teachers(space, P, codes, kind=cfg.matching, seed=seed), None)
+        tried = {}
+        for name, teachers in (("refit", P), ("first", P_first)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                tried[name] = (*align_teachers(space, teachers, codes, kind=cfg.matching, seed=seed), caught)
+        clear = {name: pairing_clearness(t[1]) for name, t in tried.items()}
+        kept = "first" if clear["refit"] < NEAR_CHANCE_Z and clear["first"] > clear["refit"] else "refit"
+        P_kept, records, caught = tried[kept]
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return P_kept, records, {"kept": kept, "clearness": clear}
+
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any,
             callbacks: list | None = None) -> "DeepFairClustering":
@@ -151,12 +177,13 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                              input_scale=self.scaler_scale_)
             encoder, enc_key = pre.shared_encoder()
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
-            self.matching_ = None
+            self.matching_ = self.teacher_refit_ = None
             if cfg.align_groups:
                 with pre.stages.measure("matching"):
                     space = {"input": pre.input_space, "canonical": pre.canonical,
                              "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
-                    P_np, self.matching_ = align_teachers(space, P_np, codes, kind=cfg.matching, seed=seed)
+                    P_np, self.matching_, self.teacher_refit_ = self._align(space, P_np, pre.teachers_first, codes,
+                                                                            cfg, seed)
                     if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
                         self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
             if cfg.init_centers == "teachers":
