@@ -306,11 +306,11 @@ def test_the_kept_teacher_refits_its_mixture_with_more_restarts():
 def test_the_refit_teachers_are_kept_unless_their_pairing_is_weak(reversed_digits):
     """Where the mixtures' refit changed a partition, DFC pairs both sets of teachers across groups
     (``refit_by_pairing``): the refit is kept unless its pairing is weak (mean confidence z below 2) and the
-    first fits' is clearer. Real digits (as vectors, centroid pairing) and their inverted copies, three sets of
+    first fits' is clearer (they are matched only then). Real digits (as vectors, centroid pairing) and their inverted copies, three sets of
     teachers: the true classes in both groups (clean); the same with 15% of labels redrawn (noisy); the true
     classes in group 0 but, in the inverted group, two pairs of classes merged and two classes split by their
     ink (spoilt: worse optima of one group's mixture). Measured, seeds 0-5: z clean 3.09-3.57, noisy 3.08-3.56
-    (a hair below clean on 4 of 6), spoilt 0.25-0.38."""
+    (a hair below clean on 4 of 6: by z alone the noisier refit would lose), spoilt 0.25-0.38."""
     from fairclust.align import align_teachers
 
     X, y, g = reversed_digits
@@ -340,8 +340,8 @@ def test_the_refit_teachers_are_kept_unless_their_pairing_is_weak(reversed_digit
             expected, expected_records = align_teachers(X, kept, g, kind="features", seed=seed)
             np.testing.assert_array_equal(P, expected)
             assert records == expected_records
-        z = choice["clearness"]  # noisy (refit) against clean (first): both clear, the refit kept
-        assert min(z.values()) > 2.5, z
+        z = choice["clearness"]  # a noisier refit that pairs clearly stands: the first fits are not even matched
+        assert set(z) == {"refit"} and z["refit"] > 2.5, z
         z = DeepFairClustering._align(X, spoilt, clean, g, cfg, seed)[2]["clearness"]
         assert z["refit"] < 1.0 and z["first"] > 2.5, z
         assert metrics.accuracy(y, DeepFairClustering._align(X, spoilt, clean, g, cfg, seed)[0].argmax(1)) > 0.99

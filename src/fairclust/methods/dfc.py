@@ -129,20 +129,22 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def _align(space: np.ndarray, P: np.ndarray, P_first: np.ndarray | None, codes: np.ndarray, cfg: DFCConfig,
                seed: int) -> tuple[np.ndarray, list[dict], dict | None]:
         """The teachers matched across groups. Where the refit of the teachers' mixtures changed a partition
-        (``P_first``: before it) and ``refit_by_pairing`` asks, both sets are matched; the refit (the likelier
-        mixtures) is kept unless its pairing is weak (mean confidence ``z`` below ``NEAR_CHANCE_Z``, where a
-        matching warns) and the first fits pair more clearly. Returns the matched teachers, the kept matching's
-        records and the choice (None where there was none to make); the weak-evidence warning is the kept
-        matching's only."""
+        (``P_first``: before it) and ``refit_by_pairing`` asks, the refit (the likelier mixtures) is kept unless
+        its pairing is weak (mean confidence ``z`` below ``NEAR_CHANCE_Z``, where a matching warns) and the
+        first fits, then matched too, pair more clearly. Returns the matched teachers, the kept matching's
+        records and the choice (None where there was none to make; ``clearness`` has no ``first`` where the
+        refit paired clearly); the weak-evidence warning is the kept matching's only."""
         if P_first is None or not cfg.refit_by_pairing:
             return (*align_teachers(space, P, codes, kind=cfg.matching, seed=seed), None)
-        tried = {}
+        tried, clear = {}, {}
         for name, teachers in (("refit", P), ("first", P_first)):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 tried[name] = (*align_teachers(space, teachers, codes, kind=cfg.matching, seed=seed), caught)
-        clear = {name: pairing_clearness(t[1]) for name, t in tried.items()}
-        kept = "first" if clear["refit"] < NEAR_CHANCE_Z and clear["first"] > clear["refit"] else "refit"
+            clear[name] = pairing_clearness(tried[name][1])
+            if clear["refit"] >= NEAR_CHANCE_Z:  # a clear pairing: the likelier mixtures stand
+                break
+        kept = "first" if clear.get("first", -np.inf) > clear["refit"] else "refit"
         P_kept, records, caught = tried[kept]
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
