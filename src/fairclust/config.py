@@ -118,9 +118,9 @@ class DFCConfig(DECConfig):
         "gmm_restarts, the one kept is refitted on its UMAP embedding with this many (3 restarts can stop in a worse "
         "optimum that cuts two classes at the wrong place; results.md)", minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
     refit_by_pairing: bool = setting(
-        False, "where the teachers' refit (teacher_restarts) changed some group's partition, both sets of teachers are "
-        "paired across groups, and the first fits are kept where the refit's pairing is weak (mean confidence z "
-        "below 2, where a matching warns) and theirs is clearer: on overlapping classes the groups' likeliest "
+        False, "where the teachers' refit (teacher_restarts) changed some group's partition and the refitted "
+        "teachers pair weakly across groups (mean confidence z below 2, where a matching warns), the first fits "
+        "are paired too and kept if they pair more clearly: on overlapping classes the groups' likeliest "
         "mixtures can land in unlike optima that pair worse (results.md)",
         recipes={"default": True}, public=False, only_if=("align_groups", True))
     unscaled_input: bool = setting(
