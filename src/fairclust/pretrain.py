@@ -17,6 +17,7 @@ import torch
 from .align import centroids
 from .cache import StageCache, fingerprint
 from .canonical import canonical_frame
+from .contrastive import contrastive_embedding
 from .config import (
     DEC_TEACHERS,
     INIT_CENTERS,
@@ -234,7 +235,10 @@ class Pretrainer:
         unscaled = self.unscaled_space() if kind == "auto" else None
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
                   "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])
-                  + (["unscaled"] if unscaled is not None else [])}[kind]
+                  + (["unscaled"] if unscaled is not None else [])
+                  + (["contrastive"] if self.s.contrastive_steps > 0 else [])}[kind]
+        if "contrastive" in inputs and not images:  # DeepFairClustering.fit says so before pretraining
+            raise FairclustError("contrastive_steps applies to images only: drop contrastive_steps")
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
@@ -251,15 +255,18 @@ class Pretrainer:
                 spaces["canonical"] = self.canonical()
             if "unscaled" in inputs:
                 spaces["unscaled"] = unscaled
+            if "contrastive" in inputs:
+                spaces["contrastive"] = self.contrastive_space(n_clusters)
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             P_first = np.zeros_like(P)  # the kept teachers before their refit (the pairing may prefer them)
             choice = []
             bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
             for g in bar:
                 members = self.codes == g
+                names = [name for name in inputs if not np.isnan(spaces[name][members]).any()]  # too small a group
                 fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select or cap,
-                                        **options) for name in inputs}
-                best = max(inputs, key=lambda name: fitted[name].score)  # ties: the input itself
+                                        **options) for name in names}
+                best = max(names, key=lambda name: fitted[name].score)  # ties: the input itself
                 if self.s.teacher_select == "agreement":
                     best = most_agreeing(fitted) or best
                 final = fitted[best]
@@ -283,6 +290,23 @@ class Pretrainer:
         self.teacher_choice = json.loads(out["choice"])
         self.teachers_first = out["P_first"].numpy() if len(out["P_first"]) else None
         return out["P"].numpy()
+
+    def contrastive_space(self, n_clusters: int) -> np.ndarray:
+        """Every sample's features under a SimCLR encoder trained on its group alone (``contrastive_steps``
+        updates each); NaN rows in a group too small to learn from (fewer than 2 samples a cluster)."""
+        steps = self.s.contrastive_steps
+        out = None
+        with progress(total=steps * self.n_groups, desc="contrastive encoders", enabled=self.verbose) as bar:
+            for g in range(self.n_groups):
+                members = self.codes == g
+                if int(members.sum()) < 2 * n_clusters:
+                    bar.update(steps)
+                    continue
+                H = contrastive_embedding(self.X.numpy()[members], steps, self.seed + g, self.device, bar.update)
+                if out is None:
+                    out = np.full((self.X.shape[0], H.shape[1]), np.nan, dtype=np.float32)
+                out[members] = H
+        return out if out is not None else np.full((self.X.shape[0], 1), np.nan, dtype=np.float32)
 
     def unscaled_space(self) -> np.ndarray | None:
         """Feature vectors in their own units (``X * input_scale``; UMAP, PCA and centroid pairing ignore the

@@ -107,7 +107,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
     def __init__(self, n_clusters: int = 10, *, recipe: str = "default", latent_dim: int | None = None,
                  pretrain_epochs: int | None = None, pretrain_max_samples: int | None = None,
                  dec_iters: int | None = None, teacher: str | None = None, teacher_select: str | None = None,
-                 teacher_epochs: int | None = None,
+                 teacher_epochs: int | None = None, contrastive_steps: int | None = None,
                  batch_size: int | None = None, n_iters: int | None = None, epochs: float | None = None,
                  max_samples: int | None = None, stop_tol: float | None = None, lr: float | None = None,
                  collapse_retry: float | None = None, alpha_f: float | None = None, alpha_s: float | None = None,
@@ -163,6 +163,9 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         t_start = time.perf_counter()
         cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features, cfg.fairness)
+        if cfg.teacher == "auto" and cfg.contrastive_steps > 0 and X.ndim != 4:
+            raise FairclustError("contrastive_steps applies to images only (feature vectors have no augmentations "
+                                 "here; measured no better, docs/results.md): drop contrastive_steps")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
         seed = self._fit_seed()
         Xt = torch.from_numpy(self._fit_scaler(X))

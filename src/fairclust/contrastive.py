@@ -1,0 +1,123 @@
+"""An augmentation-invariant embedding of one group (SimCLR, Chen et al. 2020), for the teachers.
+
+:func:`contrastive_embedding` trains a small encoder on a group's samples alone so that two random
+views of one sample land close and views of different samples apart (NT-Xent), and returns every
+sample's L2-normalised features; the UMAP + GMM teachers may cluster them (the ``contrastive``
+candidate of ``teacher="auto"`` for images, switched on by ``contrastive_steps``). Views of an image:
+a random resized crop (35-100% of the area, aspect 3:4-4:3, a small rotation), contrast and brightness
+jitter, a blur half the time and pixel noise. The budget is a number of updates, not of epochs, so
+the cost per group does not grow with its size (only the final inference does). Feature vectors have
+no such views here: SCARF's (features replaced by other samples') was measured no better than the
+input's own UMAP teacher (docs/results.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+CONTRASTIVE_BATCH = 256  # samples per update (two views each)
+CONTRASTIVE_WIDTH = 16  # channels of the image encoder's first block (x2, x4, x4 after)
+CONTRASTIVE_TAU = 0.2  # NT-Xent temperature
+CONTRASTIVE_LR = 2e-3  # one-cycle peak learning rate (Adam)
+
+
+def _image_encoder(channels: int, width: int = CONTRASTIVE_WIDTH) -> nn.Module:
+    def block(i: int, o: int) -> list[nn.Module]:
+        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+    return nn.Sequential(*block(channels, width), nn.MaxPool2d(2), *block(width, 2 * width), nn.MaxPool2d(2),
+                         *block(2 * width, 4 * width), nn.MaxPool2d(2), *block(4 * width, 4 * width),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+def _uniform(n: int, gen: torch.Generator, device, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    return (low + (high - low) * torch.rand(n, generator=gen)).to(device)
+
+
+def image_view(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """One random view of a batch of images (N x C x H x W): crop, rotation, intensity, blur, noise."""
+    n, dev = x.shape[0], x.device
+    area = _uniform(n, gen, dev, 0.35, 1.0)
+    log_ratio = _uniform(n, gen, dev, -math.log(4 / 3), math.log(4 / 3))
+    sx = torch.sqrt(area * torch.exp(log_ratio)).clamp(max=1)
+    sy = torch.sqrt(area / torch.exp(log_ratio)).clamp(max=1)
+    angle = _uniform(n, gen, dev, -0.2, 0.2)
+    theta = torch.zeros(n, 2, 3, device=dev)
+    theta[:, 0, 0], theta[:, 0, 1] = torch.cos(angle) * sx, -torch.sin(angle) * sy
+    theta[:, 1, 0], theta[:, 1, 1] = torch.sin(angle) * sx, torch.cos(angle) * sy
+    theta[:, 0, 2] = _uniform(n, gen, dev, -1, 1) * (1 - sx)
+    theta[:, 1, 2] = _uniform(n, gen, dev, -1, 1) * (1 - sy)
+    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
+    contrast = _uniform(n, gen, dev, 0.6, 1.4).view(n, 1, 1, 1)
+    brightness = _uniform(n, gen, dev, -0.2, 0.2).view(n, 1, 1, 1)
+    x = x * contrast + brightness * x.abs().amax((1, 2, 3), keepdim=True)
+    blur = (_uniform(n, gen, dev) < 0.5).view(n, 1, 1, 1)
+    x = torch.where(blur, F.avg_pool2d(x, 3, 1, 1), x)
+    return x + 0.05 * torch.randn(x.shape, generator=gen).to(dev)
+
+
+def _standardise(X: np.ndarray) -> np.ndarray:
+    """Each image with its background (its border's median, per channel) at 0, its ink positive and its largest
+    deviation 1, so that a crop's empty margin looks like background in every group (inverted copies included)."""
+    X = np.asarray(X, dtype=np.float32)
+    n = X.shape[0]
+    border = np.concatenate([X[:, :, 0, :], X[:, :, -1, :], X[:, :, :, 0], X[:, :, :, -1]], axis=2)
+    X = X - np.median(border, axis=2)[:, :, None, None]
+    flat = X.reshape(n, -1)
+    peak = flat[np.arange(n), np.abs(flat).argmax(1)]
+    return (X / np.where(np.abs(peak) > 1e-6, peak, 1.0)[:, None, None, None]).astype(np.float32)
+
+
+def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) -> torch.Tensor:
+    """SimCLR's loss: each view must pick its partner out of the batch's other 2N - 2 views."""
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n = z1.shape[0]
+    sim = (z @ z.t() / tau).fill_diagonal_(-1e9)
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(sim, partner)
+
+
+def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | torch.device = "cpu",
+                          progress_bar=None) -> np.ndarray:
+    """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2) for ``steps`` updates;
+    every image's L2-normalised features (N x 64).
+
+    Images are normalised by :func:`_standardise`. Seeded; the caller's global torch random state is left
+    as it was. ``progress_bar``: a callable taking the number of updates done.
+    """
+    if steps <= 0 or np.ndim(X) != 4 or len(X) < 2:
+        raise ValueError("contrastive_embedding needs images (N x C x H x W, N >= 2) and steps > 0")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        Xt = torch.from_numpy(_standardise(X)).to(device)
+        encoder = _image_encoder(Xt.shape[1])
+        width = 4 * CONTRASTIVE_WIDTH
+        head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))
+        encoder, head = encoder.to(device), head.to(device)
+        params = list(encoder.parameters()) + list(head.parameters())
+        opt = torch.optim.Adam(params, lr=CONTRASTIVE_LR, weight_decay=1e-5)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, CONTRASTIVE_LR, total_steps=steps, pct_start=0.1)
+        n = len(Xt)
+        batch = min(CONTRASTIVE_BATCH, n)
+        per_epoch = max(1, n // batch)
+        encoder.train(), head.train()
+        for step in range(steps):
+            if step % per_epoch == 0:
+                order = torch.randperm(n, generator=gen).to(device)
+            b = order[(step % per_epoch) * batch:(step % per_epoch + 1) * batch]
+            loss = nt_xent(head(encoder(image_view(Xt[b], gen))), head(encoder(image_view(Xt[b], gen))))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            if progress_bar is not None:
+                progress_bar(1)
+        encoder.eval()
+        with torch.no_grad():
+            H = torch.cat([encoder(Xt[i:i + 1024]) for i in range(0, n, 1024)])
+        return F.normalize(H, dim=1).cpu().numpy()
