@@ -75,10 +75,13 @@ def test_auto_tries_a_contrastive_teacher_on_each_large_enough_group(digit_image
         assert metrics.accuracy(y[idx[:m.sum()]], P[m].argmax(1)) >= 0.7
 
 
-def test_contrastive_steps_are_refused_for_feature_vectors(digit_images):
+def test_contrastive_steps_are_refused_for_feature_vectors_and_tiny_images(digit_images):
     X, _ = digit_images
     g = np.repeat([0, 1], [900, len(X) - 900])
     with pytest.raises(FairclustError, match="images only"):
         DeepFairClustering(10, contrastive_steps=10, cache_dir=False).fit(X.reshape(len(X), -1), sensitive_features=g)
+    tiny = X[:, :, 2:6, 2:6]  # 4 x 4 images: too small for the encoder's three halvings
+    with pytest.raises(FairclustError, match="at least 8 x 8"):
+        DeepFairClustering(10, contrastive_steps=10, cache_dir=False).fit(tiny, sensitive_features=g)
     with pytest.raises(FairclustError, match="teacher='auto'"):
         DFCConfig.resolve("faithful", contrastive_steps=10)

@@ -83,14 +83,14 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) ->
 
 def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | torch.device = "cpu",
                           progress_bar=None) -> np.ndarray:
-    """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2) for ``steps`` updates;
+    """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates;
     every image's L2-normalised features (N x 64).
 
     Images are normalised by :func:`_standardise`. Seeded; the caller's global torch random state is left
     as it was. ``progress_bar``: a callable taking the number of updates done.
     """
-    if steps <= 0 or np.ndim(X) != 4 or len(X) < 2:
-        raise ValueError("contrastive_embedding needs images (N x C x H x W, N >= 2) and steps > 0")
+    if steps <= 0 or np.ndim(X) != 4 or len(X) < 2 or min(np.shape(X)[2:]) < 8:
+        raise ValueError("contrastive_embedding needs images (N x C x H x W, N >= 2, H and W >= 8) and steps > 0")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)

@@ -166,6 +166,9 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         if cfg.teacher == "auto" and cfg.contrastive_steps > 0 and X.ndim != 4:
             raise FairclustError("contrastive_steps applies to images only (feature vectors have no augmentations "
                                  "here; measured no better, docs/results.md): drop contrastive_steps")
+        if cfg.teacher == "auto" and cfg.contrastive_steps > 0 and min(X.shape[2:]) < 8:
+            raise FairclustError(f"contrastive_steps needs images of at least 8 x 8 (its encoder halves them three "
+                                 f"times); these are {X.shape[2]} x {X.shape[3]}: drop contrastive_steps")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
         seed = self._fit_seed()
         Xt = torch.from_numpy(self._fit_scaler(X))
