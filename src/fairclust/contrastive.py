@@ -20,10 +20,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .transfer import _transfer_input
+
 CONTRASTIVE_BATCH = 256  # samples per update (two views each)
 CONTRASTIVE_WIDTH = 16  # channels of the image encoder's first block (x2, x4, x4 after)
 CONTRASTIVE_TAU = 0.2  # NT-Xent temperature
 CONTRASTIVE_LR = 2e-3  # one-cycle peak learning rate (Adam)
+CONTRASTIVE_FEATURES = 4 * CONTRASTIVE_WIDTH  # the encoder's output: the features returned
 
 
 def _image_encoder(channels: int, width: int = CONTRASTIVE_WIDTH) -> nn.Module:
@@ -64,12 +67,8 @@ def _standardise(X: np.ndarray) -> np.ndarray:
     """Each image with its background (its border's median, per channel) at 0, its ink positive and its largest
     deviation 1, so that a crop's empty margin looks like background in every group (inverted copies included)."""
     X = np.asarray(X, dtype=np.float32)
-    n = X.shape[0]
     border = np.concatenate([X[:, :, 0, :], X[:, :, -1, :], X[:, :, :, 0], X[:, :, :, -1]], axis=2)
-    X = X - np.median(border, axis=2)[:, :, None, None]
-    flat = X.reshape(n, -1)
-    peak = flat[np.arange(n), np.abs(flat).argmax(1)]
-    return (X / np.where(np.abs(peak) > 1e-6, peak, 1.0)[:, None, None, None]).astype(np.float32)
+    return _transfer_input(X - np.median(border, axis=2)[:, :, None, None])  # then ink positive, peak 1
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) -> torch.Tensor:
@@ -84,7 +83,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) ->
 def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | torch.device = "cpu",
                           progress_bar=None) -> np.ndarray:
     """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates;
-    every image's L2-normalised features (N x 64).
+    every image's L2-normalised features (N x ``CONTRASTIVE_FEATURES``).
 
     Images are normalised by :func:`_standardise`. Seeded; the caller's global torch random state is left
     as it was. ``progress_bar``: a callable taking the number of updates done.
@@ -96,7 +95,7 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
         gen = torch.Generator().manual_seed(seed)
         Xt = torch.from_numpy(_standardise(X)).to(device)
         encoder = _image_encoder(Xt.shape[1])
-        width = 4 * CONTRASTIVE_WIDTH
+        width = CONTRASTIVE_FEATURES
         head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))
         encoder, head = encoder.to(device), head.to(device)
         params = list(encoder.parameters()) + list(head.parameters())

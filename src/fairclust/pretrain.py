@@ -17,7 +17,7 @@ import torch
 from .align import centroids
 from .cache import StageCache, fingerprint
 from .canonical import canonical_frame
-from .contrastive import contrastive_embedding
+from .contrastive import CONTRASTIVE_FEATURES, contrastive_embedding
 from .config import (
     DEC_TEACHERS,
     INIT_CENTERS,
@@ -237,8 +237,6 @@ class Pretrainer:
                   "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])
                   + (["unscaled"] if unscaled is not None else [])
                   + (["contrastive"] if self.s.contrastive_steps > 0 else [])}[kind]
-        if "contrastive" in inputs and not images:  # DeepFairClustering.fit says so before pretraining
-            raise FairclustError("contrastive_steps applies to images only: drop contrastive_steps")
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
@@ -295,18 +293,16 @@ class Pretrainer:
         """Every sample's features under a SimCLR encoder trained on its group alone (``contrastive_steps``
         updates each); NaN rows in a group too small to learn from (fewer than 2 samples a cluster)."""
         steps = self.s.contrastive_steps
-        out = None
+        out = np.full((self.X.shape[0], CONTRASTIVE_FEATURES), np.nan, dtype=np.float32)
         with progress(total=steps * self.n_groups, desc="contrastive encoders", enabled=self.verbose) as bar:
             for g in range(self.n_groups):
                 members = self.codes == g
                 if int(members.sum()) < 2 * n_clusters:
                     bar.update(steps)
                     continue
-                H = contrastive_embedding(self.X.numpy()[members], steps, self.seed + g, self.device, bar.update)
-                if out is None:
-                    out = np.full((self.X.shape[0], H.shape[1]), np.nan, dtype=np.float32)
-                out[members] = H
-        return out if out is not None else np.full((self.X.shape[0], 1), np.nan, dtype=np.float32)
+                out[members] = contrastive_embedding(self.X.numpy()[members], steps, self.seed + g, self.device,
+                                                     bar.update)
+        return out
 
     def unscaled_space(self) -> np.ndarray | None:
         """Feature vectors in their own units (``X * input_scale``; UMAP, PCA and centroid pairing ignore the
