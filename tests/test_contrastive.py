@@ -30,11 +30,12 @@ def _kmeans_accuracy(y, H):
 
 def test_contrastive_features_cluster_real_digits_better_than_their_pixels(digit_images):
     """k-means on 150 updates' features of the 1,797 8x8 digits against k-means on their pixels (0.792).
-    Measured seeds 0-3 (one thread): 0.863 / 0.893 / 0.893 / 0.843, so the bound sits 0.013 below the lowest."""
+    Measured seeds 0-3 (one thread): 0.863 / 0.893 / 0.893 / 0.843; another CPU's arithmetic moves a training
+    like another seed does, so the bound sits 0.043 below seed 0 and 0.023 below the lowest seed."""
     X, y = digit_images
     H = contrastive_embedding(X, 150, 0)
     assert H.shape == (len(X), 64) and np.allclose(np.linalg.norm(H, axis=1), 1.0, atol=1e-5)
-    assert _kmeans_accuracy(y, H) >= 0.83 > _kmeans_accuracy(y, X) + 0.03
+    assert _kmeans_accuracy(y, H) >= 0.82 > _kmeans_accuracy(y, X) + 0.02
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
