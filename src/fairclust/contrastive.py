@@ -3,7 +3,8 @@
 :func:`contrastive_embedding` trains a small encoder on a group's samples alone so that two random
 views of one sample land close and views of different samples apart (NT-Xent), and returns every
 sample's L2-normalised features; the UMAP + GMM teachers may cluster them (the ``contrastive``
-candidate of ``teacher="auto"`` for images, switched on by ``contrastive_steps``). Views of an image:
+candidate of ``teacher="auto"`` for images, switched on by ``contrastive_steps``). Images are seen at most
+16 pixels a side (``CONTRASTIVE_SIDE``; larger ones resized, the aspect kept). Views of an image:
 a random resized crop (35-100% of the area, aspect 3:4-4:3, a small rotation), contrast and brightness
 jitter, a blur half the time and pixel noise. The budget is a number of updates, not of epochs, so
 the cost per group does not grow with its size (only the final inference does). Feature vectors have
@@ -27,6 +28,10 @@ CONTRASTIVE_WIDTH = 16  # channels of the image encoder's first block (x2, x4, x
 CONTRASTIVE_TAU = 0.2  # NT-Xent temperature
 CONTRASTIVE_LR = 2e-3  # one-cycle peak learning rate (Adam)
 CONTRASTIVE_FEATURES = 4 * CONTRASTIVE_WIDTH  # the encoder's output: the features returned
+# images are seen at most this many pixels a side (the larger side; antialiased): at 16 rather than 32, 800 updates
+# cost ~40 s a group on 2 cores where 400 at 32 cost 55-105 s, for teachers as good or better (results.md)
+CONTRASTIVE_SIDE = 16
+CONTRASTIVE_VERSION = 2  # the embedding's cache version (2: images at most CONTRASTIVE_SIDE pixels a side)
 
 
 def _image_encoder(channels: int, width: int = CONTRASTIVE_WIDTH) -> nn.Module:
@@ -71,6 +76,19 @@ def _standardise(X: np.ndarray) -> np.ndarray:
     return _transfer_input(X - np.median(border, axis=2)[:, :, None, None])  # then ink positive, peak 1
 
 
+def _at_most(X: np.ndarray, side: int = CONTRASTIVE_SIDE) -> np.ndarray:
+    """Images ``X`` (N x C x H x W) resized (bilinear, antialiased) so that their larger side is at most ``side``
+    pixels, the aspect kept, but the smaller side not below 8 (the encoder halves it three times); unchanged
+    where they are that small already."""
+    h, w = X.shape[2:]
+    scale = min(1.0, max(side / max(h, w), 8 / min(h, w)))
+    if scale == 1.0:
+        return X
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    return F.interpolate(torch.from_numpy(np.ascontiguousarray(X)), size=size, mode="bilinear", antialias=True,
+                         align_corners=False).numpy()
+
+
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) -> torch.Tensor:
     """SimCLR's loss: each view must pick its partner out of the batch's other 2N - 2 views."""
     z = F.normalize(torch.cat([z1, z2]), dim=1)
@@ -85,7 +103,8 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates;
     every image's L2-normalised features (N x ``CONTRASTIVE_FEATURES``).
 
-    Images are normalised by :func:`_standardise`. Seeded; the caller's global torch random state is left
+    Images are normalised by :func:`_standardise` and seen at most ``CONTRASTIVE_SIDE`` pixels a side
+    (:func:`_at_most`). Seeded; the caller's global torch random state is left
     as it was. ``progress_bar``: a callable taking the number of updates done.
     """
     if steps <= 0 or np.ndim(X) != 4 or len(X) < 2 or min(np.shape(X)[2:]) < 8:
@@ -93,7 +112,7 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        Xt = torch.from_numpy(_standardise(X)).to(device)
+        Xt = torch.from_numpy(_at_most(_standardise(X))).to(device)
         encoder = _image_encoder(Xt.shape[1])
         width = CONTRASTIVE_FEATURES
         head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))

@@ -17,7 +17,7 @@ import torch
 from .align import centroids
 from .cache import StageCache, fingerprint
 from .canonical import canonical_frame
-from .contrastive import CONTRASTIVE_FEATURES, contrastive_embedding
+from .contrastive import CONTRASTIVE_FEATURES, CONTRASTIVE_VERSION, contrastive_embedding
 from .config import (
     DEC_TEACHERS,
     INIT_CENTERS,
@@ -282,6 +282,8 @@ class Pretrainer:
 
         parts = {"n_clusters": int(n_clusters), "candidates": inputs, "select_samples": select,
                  "encoder": encoder_key if "vae-umap" in inputs else None, "keeps_first_fits": True}
+        if "contrastive" in inputs:  # the embedding's code version
+            parts["contrastive_version"] = CONTRASTIVE_VERSION
         if unscaled is not None:  # the standardised data's key does not know the units
             parts["input_scale"] = fingerprint(self.input_scale)
         out, _ = self._cached(UMAP_TEACHERS, parts, compute)
