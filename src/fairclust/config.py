@@ -132,7 +132,7 @@ class DFCConfig(DECConfig):
     contrastive_steps: int = setting(
         0, "auto also tries a teacher on an augmentation-invariant embedding: a small SimCLR encoder trained on each "
         "group alone for this many updates of 256 samples, images at most 16 pixels a side (0: off; 800: +0.054 Acc on "
-        "average over 11 runs of 5 image sets, +0.004 to +0.112, at ~40-50 s a group on 2 CPU cores; results.md)", minimum=0,
+        "average over 11 runs of 5 image sets, +0.004 to +0.112, training ~40-50 s a group on 2 CPU cores; results.md)", minimum=0,
         only_if=("teacher", "auto"), stages=(UMAP_TEACHERS,))
     gmm_reg_covar: float = setting(1e-4, "the Gaussian mixture's covariance regularisation", minimum=0, public=False,
                                    stages=(UMAP_TEACHERS,))

@@ -99,12 +99,12 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) ->
 
 
 def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | torch.device = "cpu",
-                          progress_bar=None) -> np.ndarray:
+                          progress_bar=None, side: int = CONTRASTIVE_SIDE) -> np.ndarray:
     """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates;
     every image's L2-normalised features (N x ``CONTRASTIVE_FEATURES``).
 
-    Images are normalised by :func:`_standardise` and seen at most ``CONTRASTIVE_SIDE`` pixels a side
-    (:func:`_at_most`). Seeded; the caller's global torch random state is left
+    Images are normalised by :func:`_standardise` and seen at most ``side`` pixels a side (:func:`_at_most`;
+    ``CONTRASTIVE_SIDE`` in the library, other values for measuring). Seeded; the caller's global torch random state is left
     as it was. ``progress_bar``: a callable taking the number of updates done.
     """
     if steps <= 0 or np.ndim(X) != 4 or len(X) < 2 or min(np.shape(X)[2:]) < 8:
@@ -112,7 +112,7 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        Xt = torch.from_numpy(_at_most(_standardise(X))).to(device)
+        Xt = torch.from_numpy(_at_most(_standardise(X), side)).to(device)
         encoder = _image_encoder(Xt.shape[1])
         width = CONTRASTIVE_FEATURES
         head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))
