@@ -280,10 +280,10 @@ def test_the_kept_teacher_refits_its_mixture_with_more_restarts():
     """The kept teacher's mixture is refitted with ``teacher_restarts`` restarts on the same UMAP embedding: the
     first restarts are the first fit's, so its likelihood never falls; where 3 restarts stop in a worse
     optimum, more find a better partition. Real data: the canonical frame of digits-reverse's first group
-    (scikit-learn's 1,797 digits at 32 x 32). Measured, 3 -> 30 restarts: seed 0 0.877 -> 0.877, seed 1
-    0.820 -> 0.820, seed 2 0.878 -> 0.948 (likelihood 16.31 -> 16.69); seeds 3-7 (not asserted) +0.000,
-    +0.021, +0.000, +0.000, +0.049: never below, and >= 0.03 on 2 of 8 seeds, so the max-gain bound rests
-    on seed 2's UMAP embedding (deterministic here; another CPU's BLAS could move it)."""
+    (scikit-learn's 1,797 digits at 32 x 32). Measured, 3 -> 30 restarts, seeds 0-7: on an Intel AVX-512
+    machine +0.000, +0.000, +0.070 (seed 2: 0.878 -> 0.948), +0.000, +0.021, +0.000, +0.000, +0.049; on an AMD
+    EPYC +0.021, +0.000, +0.000, +0.000, +0.000, +0.000, +0.009, +0.050 (the UMAP embedding moves with the CPU's
+    arithmetic). Never below on either, and seed 7 gains ~0.05 on both: seeds 0, 2 and 7 are tested."""
     from fairclust import teachers
     from fairclust.canonical import canonical_frame
     from fairclust.data import load_dataset
@@ -292,7 +292,7 @@ def test_the_kept_teacher_refits_its_mixture_with_more_restarts():
     m = np.asarray(ds.sensitive) == np.unique(ds.sensitive)[0]
     C, y = canonical_frame(ds.X[m]), ds.y[m]
     gains = []
-    for seed in (0, 1, 2):
+    for seed in (0, 2, 7):
         fitted = teachers.UmapGmm(C, 10, seed, **{**teachers.UMAP_GMM, "gmm_restarts": 3})
         before, likelihood = metrics.accuracy(y, fitted.fit_labels), fitted.gmm.score(fitted.E_fit)
         assert fitted.refit_mixture(3, seed).gmm.n_init == 3  # no more restarts asked: the fit is kept as it is
