@@ -30,8 +30,9 @@ def block(Z):
     Z = Z - Z.mean(0)
     return Z / np.sqrt((Z ** 2).sum(1).mean())
 combos = {n: [n] for n in sp}
-combos.update({"contrastive+umap": ["contrastive", "umap"],
-               "contrastive+vae": ["contrastive", "vae-umap"]})
+# the first runs (USPS seeds 0-2) also had "contrastive+canonical" and "all"; the later ones left them out
+combos.update({"contrastive+umap": ["contrastive", "umap"], "contrastive+canonical": ["contrastive", "canonical"],
+               "contrastive+vae": ["contrastive", "vae-umap"], "all": list(sp)})
 opts = umap_gmm_options(cfg)
 for name, parts in combos.items():
     Z = sp[name] if len(parts) == 1 else np.concatenate([block(sp[p]) for p in parts], 1)
