@@ -69,6 +69,27 @@ def test_features_match_another_source_and_keep_the_sign():
     assert records[1]["sign"] == 1.0
 
 
+@pytest.mark.parametrize("kind", ["features", "fused"])
+def test_two_clusters_of_opposite_imbalance_are_not_taken_for_a_contrast_flip(kind):
+    """With two clusters the centred centroids are collinear (n_1 c_1 + n_2 c_2 = 0), so a negated, swapped
+    pairing scores (r_a + r_b) <a, b> against the right one's (1 + r_a r_b) <a, b>, r the groups' size ratios:
+    where one group's larger cluster is the other's smaller, the flip wins by arithmetic, not evidence (it
+    mispaired a cell of tests/test_attributes.py on an AMD EPYC). Two clusters cannot tell a flip from a swap:
+    only the kept sign is tried."""
+    rng = np.random.default_rng(0)
+    protos = rng.random((2, D))
+    parts = []
+    for sizes in ((70, 30), (30, 70)):
+        y = np.repeat([0, 1], sizes)
+        parts.append((np.clip(protos[y] + rng.normal(scale=0.05, size=(len(y), D)), 0, 1), y))
+    X = np.concatenate([p[0] for p in parts]).astype(np.float32)
+    y = np.concatenate([p[1] for p in parts])
+    g = np.repeat([0, 1], 100)
+    P = np.eye(2, dtype=np.float32)[y] * 0.9 + 0.05  # both teachers right, cluster k = class k
+    perm, info = match(X[g == 0], P[g == 0], X[g == 1], P[g == 1], kind=kind, seed=0)
+    assert perm.tolist() == [0, 1] and info["sign"] == 1.0
+
+
 def test_structure_alone_matches_when_the_groups_share_no_coordinates():
     # group 1 is group 0 in rotated coordinates: distances kept, features meaningless across groups
     Q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(D, D)))

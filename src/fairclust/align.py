@@ -12,7 +12,9 @@ input space, and never from labels:
   a quadratic assignment problem).
 * **features**: the centroids themselves, each group centred on its own mean and scaled by
   its own spread, so that a shift of brightness or a change of contrast between groups is
-  removed. Contrast may also flip sign (an inverted copy is ``1 - x``): both signs are tried.
+  removed. Contrast may also flip sign (an inverted copy is ``1 - x``): both signs are tried
+  (with three clusters or more; two clusters' centred centroids are collinear, so a flip cannot be
+  told from a swap of the two and only the kept sign is tried).
 
 ``kind="fused"`` (the default) maximises the sum of the two as correlations, each in
 [-1, 1]: ``corr(D_ref, D_g[perm][:, perm]) + <F_ref, s F_g[perm]>``, with no weight to
@@ -139,7 +141,10 @@ def match(X_ref: np.ndarray, P_ref: np.ndarray, X_g: np.ndarray, P_g: np.ndarray
     candidates = []
     if kind == "structure":
         candidates.append((_qap(S_ref, S_g, 0, seed, restarts)[0], 1.0))
-    for sign in (1.0, -1.0):
+    # two clusters' centred centroids are collinear (n_1 c_1 + n_2 c_2 = 0): a negated, swapped pairing then
+    # outscores the right one wherever one group's larger cluster is the other's smaller, so a flip cannot be
+    # told from a swap and only the kept sign is tried
+    for sign in (1.0, -1.0) if k > 2 else (1.0,):
         if kind == "features":
             candidates.append((linear_sum_assignment(F_ref @ F_g.T * sign, maximize=True)[1], sign))
         elif kind == "fused":
