@@ -11,6 +11,7 @@ import pytest
 import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 
 from fairclust import DeepFairClustering, metrics
 from fairclust.config import DFCConfig
@@ -183,6 +184,31 @@ def test_every_fitted_attribute_survives_save_and_load(default_fit, tmp_path):
             assert a == b, name
     assert back.get_params() == model.get_params()
 
+
+
+def test_umap_calls_build_umaps_own_graph_and_leave_the_library_as_they_found_it(digits):
+    """The teachers' UMAP runs with scikit-learn's Euclidean distances and serial cached graph kernels
+    (fairclust.teachers._umap_calls, for speed): the neighbour graph is umap-learn's own, built the library's way
+    (its numba metric called per pair, parallel kernels), and every swapped function is put back after the call."""
+    import umap.umap_ as graph
+
+    from fairclust.teachers import SERIAL_KERNELS, _umap_calls
+
+    x, _ = digits
+    z = PCA(20, random_state=0).fit_transform(x[:400]).astype(np.float32)  # continuous: no tied neighbours
+    library = {name: getattr(graph, name) for name in ("pairwise_distances", *SERIAL_KERNELS)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        own = umap.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=1).fit(z).graph_
+    with _umap_calls() as umap_module:
+        assert graph.pairwise_distances is not library["pairwise_distances"]
+        ours = umap_module.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=1).fit(z).graph_
+    assert {name: getattr(graph, name) for name in library} == library
+    assert torch.get_num_threads() == 1
+    assert (own != 0).toarray().tolist() == (ours != 0).toarray().tolist()  # the same neighbours
+    np.testing.assert_allclose(ours.toarray(), own.toarray(), atol=1e-5)
 
 
 def test_umap_teacher_on_a_subsample_places_the_rest_out_of_sample(digits):

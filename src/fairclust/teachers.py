@@ -110,9 +110,8 @@ class UmapGmm:
         if n < 3:  # UMAP needs 2 neighbours: a group of 1 or 2 samples is clustered as it is
             self.E_fit = Z[fit]
         else:
-            with _torch_threads_kept(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init fallbacks
-                self.reducer = _umap().UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist,
+            with _umap_calls() as umap:
+                self.reducer = umap.UMAP(n_components=dim, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist,
                                             random_state=seed, n_jobs=1, init="spectral" if n > dim + 1 else "random")
                 self.E_fit = self.reducer.fit_transform(Z[fit])
         self._fit_mixture(gmm_restarts, reg_covar, seed)
@@ -147,8 +146,7 @@ class UmapGmm:
                 E = np.empty((n_all, self.E_fit.shape[1]), dtype=np.float32)
                 E[self.fit_idx] = self.E_fit
                 rest = np.setdiff1d(np.arange(n_all), self.fit_idx)
-                with _torch_threads_kept(), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with _umap_calls():
                     E[rest] = self.reducer.transform(self.Z[rest])
                 self._E_all = E
             E = self._E_all
@@ -156,15 +154,63 @@ class UmapGmm:
 
 
 @contextlib.contextmanager
-def _torch_threads_kept():
-    """UMAP ends by restoring numba's thread count (the machine's core count, whatever
-    OMP_NUM_THREADS says), and numba's OpenMP layer shares torch's runtime: torch would then
-    train on every core. Put torch's count back."""
+def _umap_calls():
+    """umap-learn as the teachers call it (yields the module), with three measured costs removed and put back
+    after the call, so that no other use of umap-learn in the process is touched:
+
+    * a small data set's (under 4,096 samples: every candidate teacher) distances: umap-learn hands scikit-learn's
+      ``pairwise_distances`` its own numba metric, which scikit-learn then calls once per pair from Python (1,800 x
+      50: 4.4 s of a 7.1 s fit); Euclidean is handed over by name instead (BLAS, 0.1 s; the same distances up to
+      float rounding);
+    * its per-row graph kernels (:func:`_serial_kernels`) compiled serially and cached on disk instead of compiled
+      in parallel mode in every process (the first fit in a process: 22 s, serial 15 s, cached 4.4 s);
+    * UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS says), and
+      numba's OpenMP layer shares torch's runtime: torch would then train on every core. Torch's count is put back.
+
+    Warnings (n_jobs overridden by random_state, spectral initialisation fallbacks) are silenced."""
+    umap = _umap()
+    graph = umap.umap_
+    swaps = {**_serial_kernels(graph), "pairwise_distances": _named_euclidean(graph.pairwise_distances,
+                                                                              umap.distances.euclidean)}
+    kept = {name: getattr(graph, name) for name in swaps}
     threads = torch.get_num_threads()
     try:
-        yield
+        for name, fn in swaps.items():
+            setattr(graph, name, fn)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield umap
     finally:
+        for name, fn in kept.items():
+            setattr(graph, name, fn)
         torch.set_num_threads(threads)
+
+
+def _named_euclidean(pairwise_distances, euclidean):
+    """``pairwise_distances`` that computes umap-learn's numba ``euclidean`` as scikit-learn's own "euclidean"."""
+    def distances(X, Y=None, metric="euclidean", **kwds):
+        return pairwise_distances(X, Y, metric="euclidean" if metric is euclidean and not kwds else metric, **kwds)
+    return distances
+
+
+SERIAL_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")
+_serial: dict = {}
+
+
+def _serial_kernels(graph) -> dict:
+    """umap-learn's per-row kernels of its neighbour graph as serial numba functions cached on disk (the same
+    Python functions and typing; each row is computed alone, so nothing but the compilation changes). The teachers
+    fit UMAP single-threaded (``n_jobs=1`` under a seed), where parallel mode only adds compilation. Kernels this
+    umap-learn version lacks or defines otherwise are left as they are."""
+    import numba
+
+    if not _serial:
+        for name in SERIAL_KERNELS:
+            fn = getattr(graph, name, None)
+            if fn is None or not hasattr(fn, "py_func") or not getattr(fn, "targetoptions", {}).get("parallel"):
+                continue
+            _serial[name] = numba.njit(cache=True, locals=dict(getattr(fn, "locals", {}) or {}))(fn.py_func)
+    return dict(_serial)
 
 
 def most_agreeing(fitted: dict[str, "UmapGmm"]) -> str | None:
