@@ -197,16 +197,18 @@ def test_umap_calls_build_umaps_own_graph_and_leave_the_library_as_they_found_it
     x, _ = digits
     z = PCA(20, random_state=0).fit_transform(x[:400]).astype(np.float32)  # continuous: no tied neighbours
     library = {name: getattr(graph, name) for name in ("pairwise_distances", *SERIAL_KERNELS)}
+    threads = torch.get_num_threads()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import umap
 
         own = umap.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=1).fit(z).graph_
+    torch.set_num_threads(threads)  # umap-learn's own call sets torch's thread count to the machine's cores
     with _umap_calls() as umap_module:
         assert graph.pairwise_distances is not library["pairwise_distances"]
         ours = umap_module.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=1).fit(z).graph_
     assert {name: getattr(graph, name) for name in library} == library
-    assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == threads == 1
     assert (own != 0).toarray().tolist() == (ours != 0).toarray().tolist()  # the same neighbours
     np.testing.assert_allclose(ours.toarray(), own.toarray(), atol=1e-5)
 
