@@ -35,6 +35,7 @@ the refit's pairing is weak and theirs clearer (``refit_by_pairing``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import warnings
 
@@ -159,11 +160,11 @@ def _umap_calls():
     after the call, so that no other use of umap-learn in the process is touched:
 
     * a small data set's (under 4,096 samples: every candidate teacher) distances: umap-learn hands scikit-learn's
-      ``pairwise_distances`` its own numba metric, which scikit-learn then calls once per pair from Python (1,800 x
-      50: 4.4 s of a 7.1 s fit); Euclidean is handed over by name instead (BLAS, 0.1 s; the same distances up to
-      float rounding);
+      ``pairwise_distances`` its own numba metric, which scikit-learn then calls once per pair from Python (a fit
+      of 1,797 x 50: 6.8 s, 3.4 s without it; bench/umap_calls.py); Euclidean is handed over by name instead (BLAS;
+      the same distances up to float rounding);
     * its per-row graph kernels (:func:`_serial_kernels`) compiled serially and cached on disk instead of compiled
-      in parallel mode in every process (the first fit in a process: 22 s, serial 15 s, cached 4.4 s);
+      in parallel mode in every process (the first fit in a process: 22.6 s, serial 12.4 s, cached 4.0 s);
     * UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS says), and
       numba's OpenMP layer shares torch's runtime: torch would then train on every core. Torch's count is put back.
 
@@ -194,9 +195,9 @@ def _named_euclidean(pairwise_distances, euclidean):
 
 
 SERIAL_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")
-_serial: dict = {}
 
 
+@functools.cache
 def _serial_kernels(graph) -> dict:
     """umap-learn's per-row kernels of its neighbour graph as serial numba functions cached on disk (the same
     Python functions and typing; each row is computed alone, so nothing but the compilation changes). The teachers
@@ -204,13 +205,13 @@ def _serial_kernels(graph) -> dict:
     umap-learn version lacks or defines otherwise are left as they are."""
     import numba
 
-    if not _serial:
-        for name in SERIAL_KERNELS:
-            fn = getattr(graph, name, None)
-            if fn is None or not hasattr(fn, "py_func") or not getattr(fn, "targetoptions", {}).get("parallel"):
-                continue
-            _serial[name] = numba.njit(cache=True, locals=dict(getattr(fn, "locals", {}) or {}))(fn.py_func)
-    return dict(_serial)
+    serial = {}
+    for name in SERIAL_KERNELS:
+        fn = getattr(graph, name, None)
+        if fn is None or not hasattr(fn, "py_func") or not getattr(fn, "targetoptions", {}).get("parallel"):
+            continue
+        serial[name] = numba.njit(cache=True, locals=dict(getattr(fn, "locals", {}) or {}))(fn.py_func)
+    return serial
 
 
 def most_agreeing(fitted: dict[str, "UmapGmm"]) -> str | None:
