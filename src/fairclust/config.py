@@ -92,7 +92,7 @@ class DFCConfig(DECConfig):
     teacher: str = setting(
         "dec", "per-group teachers: UMAP + GMM on the shared embedding (vae-umap), on the input (umap) or on the "
         "canonical frame of images (canonical: each cropped to its ink, 16 x 16), auto (per group the best separated "
-        "of these, and of a contrastive embedding where contrastive_steps asks) or dec (the paper's VAE + DEC)", recipes={"default": "auto"},
+        "of these, and for images of a contrastive embedding, contrastive_steps) or dec (the paper's VAE + DEC)", recipes={"default": "auto"},
         choices=("auto", "vae-umap", "umap", "canonical", "dec"), stages=(UMAP_TEACHERS,))
     teacher_max_samples: int = setting(
         20000, "UMAP + GMM teachers are fitted on at most this many samples per group (seeded), the rest placed out "
@@ -130,10 +130,10 @@ class DFCConfig(DECConfig):
         "a rarely-inked border pixel like a central one; results.md)", recipes={"default": True}, public=False,
         stages=(UMAP_TEACHERS,))
     contrastive_steps: int = setting(
-        0, "auto also tries a teacher on an augmentation-invariant embedding: a small SimCLR encoder trained on each "
-        "group alone for this many updates of 256 samples, images at most 16 pixels a side (0: off; 800: +0.054 Acc on "
-        "average over 11 runs of 5 image sets, +0.004 to +0.112, training ~40-50 s a group on 2 CPU cores; results.md)", minimum=0,
-        only_if=("teacher", "auto"), stages=(UMAP_TEACHERS,))
+        0, "auto also tries a teacher on an augmentation-invariant embedding: one small SimCLR encoder trained on all "
+        "groups' images together for this many updates of 256 samples, images at most 16 pixels a side (0: off; "
+        "images of at least 8 x 8 only, vectors skip it; ~25-45 s on 2 CPU cores; results.md)",
+        recipes={"default": 800}, minimum=0, only_if=("teacher", "auto"), stages=(UMAP_TEACHERS,))
     gmm_reg_covar: float = setting(1e-4, "the Gaussian mixture's covariance regularisation", minimum=0, public=False,
                                    stages=(UMAP_TEACHERS,))
     silhouette_samples: int = setting(2000, "the teachers' silhouette is computed on at most this many samples",

@@ -1,13 +1,15 @@
-"""An augmentation-invariant embedding of one group (SimCLR, Chen et al. 2020), for the teachers.
+"""An augmentation-invariant embedding of images (SimCLR, Chen et al. 2020), for the teachers.
 
-:func:`contrastive_embedding` trains a small encoder on a group's samples alone so that two random
-views of one sample land close and views of different samples apart (NT-Xent), and returns every
-sample's L2-normalised features; the UMAP + GMM teachers may cluster them (the ``contrastive``
-candidate of ``teacher="auto"`` for images, switched on by ``contrastive_steps``). Images are seen at most
+:func:`contrastive_embedding` trains a small encoder on images so that two random views of one image
+land close and views of different images apart (NT-Xent), and returns every image's L2-normalised
+features; the UMAP + GMM teachers may cluster each group's (the ``contrastive`` candidate of
+``teacher="auto"`` for images, ``contrastive_steps``: 800 in the default recipe; one encoder trained on
+all groups together, :meth:`fairclust.pretrain.Pretrainer.contrastive_space`). Images are seen at most
 16 pixels a side (``CONTRASTIVE_SIDE``; larger ones resized, the aspect kept). Views of an image:
 a random resized crop (35-100% of the area, aspect 3:4-4:3, a small rotation), contrast and brightness
 jitter, a blur half the time and pixel noise. The budget is a number of updates, not of epochs, so
-the cost per group does not grow with its size (only the final inference does). Feature vectors have
+the cost does not grow with the data's size (only the final inference does), and small data stops at
+``CONTRASTIVE_MAX_EPOCHS`` passes. Feature vectors have
 no such views here: SCARF's (features replaced by other samples') was measured no better than the
 input's own UMAP teacher (docs/results.md).
 """
@@ -29,9 +31,17 @@ CONTRASTIVE_TAU = 0.2  # NT-Xent temperature
 CONTRASTIVE_LR = 2e-3  # one-cycle peak learning rate (Adam)
 CONTRASTIVE_FEATURES = 4 * CONTRASTIVE_WIDTH  # the encoder's output: the features returned
 # images are seen at most this many pixels a side (the larger side; antialiased): at 16 rather than 32, 800 updates
-# cost ~40 s a group on 2 cores where 400 at 32 cost 55-105 s, for teachers as good or better (results.md)
+# cost ~40-50 s on 2 cores (channels-last) where 400 at 32 cost 55-105 s, for teachers as good or better (results.md)
 CONTRASTIVE_SIDE = 16
-CONTRASTIVE_VERSION = 2  # the embedding's cache version (2: images at most CONTRASTIVE_SIDE pixels a side)
+# at most this many passes over the data, however many updates are asked: the most measured (800 updates of 256 on
+# the README's 3,594 images are 57); small data then trains in seconds instead of hundreds of passes
+CONTRASTIVE_MAX_EPOCHS = 60
+CONTRASTIVE_VERSION = 3  # the embedding's cache version (3: channels-last tensors)
+
+
+def contrastive_applies(shape: tuple[int, ...]) -> bool:
+    """Whether data of this shape (N first) has a contrastive embedding here: images of at least 8 x 8 pixels."""
+    return len(shape) == 4 and min(shape[2:]) >= 8
 
 
 def _image_encoder(channels: int, width: int = CONTRASTIVE_WIDTH) -> nn.Module:
@@ -65,7 +75,8 @@ def image_view(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     x = x * contrast + brightness * x.abs().amax((1, 2, 3), keepdim=True)
     blur = (_uniform(n, gen, dev) < 0.5).view(n, 1, 1, 1)
     x = torch.where(blur, F.avg_pool2d(x, 3, 1, 1), x)
-    return x + 0.05 * torch.randn(x.shape, generator=gen).to(dev)
+    x = x + 0.05 * torch.randn(x.shape, generator=gen).to(dev)
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def _standardise(X: np.ndarray) -> np.ndarray:
@@ -100,8 +111,9 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) ->
 
 def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | torch.device = "cpu",
                           progress_bar=None, side: int = CONTRASTIVE_SIDE) -> np.ndarray:
-    """Train a SimCLR encoder on the images ``X`` (one group, N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates;
-    every image's L2-normalised features (N x ``CONTRASTIVE_FEATURES``).
+    """Train a SimCLR encoder on the images ``X`` (N x C x H x W, N >= 2, H, W >= 8) for ``steps`` updates, or
+    ``CONTRASTIVE_MAX_EPOCHS`` passes over ``X`` where that is fewer; every image's L2-normalised features
+    (N x ``CONTRASTIVE_FEATURES``).
 
     Images are normalised by :func:`_standardise` and seen at most ``side`` pixels a side (:func:`_at_most`;
     ``CONTRASTIVE_SIDE`` in the library, other values for measuring). Seeded; the caller's global torch random state is left
@@ -112,17 +124,18 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        Xt = torch.from_numpy(_at_most(_standardise(X), side)).to(device)
-        encoder = _image_encoder(Xt.shape[1])
+        Xt = torch.from_numpy(_at_most(_standardise(X), side)).to(device).contiguous(memory_format=torch.channels_last)
+        encoder = _image_encoder(Xt.shape[1]).to(memory_format=torch.channels_last)
         width = CONTRASTIVE_FEATURES
         head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))
         encoder, head = encoder.to(device), head.to(device)
         params = list(encoder.parameters()) + list(head.parameters())
         opt = torch.optim.Adam(params, lr=CONTRASTIVE_LR, weight_decay=1e-5)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, CONTRASTIVE_LR, total_steps=steps, pct_start=0.1)
         n = len(Xt)
         batch = min(CONTRASTIVE_BATCH, n)
         per_epoch = max(1, n // batch)
+        asked, steps = steps, min(steps, CONTRASTIVE_MAX_EPOCHS * per_epoch)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, CONTRASTIVE_LR, total_steps=steps, pct_start=0.1)
         encoder.train(), head.train()
         for step in range(steps):
             if step % per_epoch == 0:
@@ -135,6 +148,8 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
             sched.step()
             if progress_bar is not None:
                 progress_bar(1)
+        if progress_bar is not None and asked > steps:
+            progress_bar(asked - steps)
         encoder.eval()
         with torch.no_grad():
             H = torch.cat([encoder(Xt[i:i + 1024]) for i in range(0, n, 1024)])

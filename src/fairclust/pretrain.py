@@ -17,7 +17,7 @@ import torch
 from .align import centroids
 from .cache import StageCache, fingerprint
 from .canonical import canonical_frame
-from .contrastive import CONTRASTIVE_FEATURES, CONTRASTIVE_VERSION, contrastive_embedding
+from .contrastive import CONTRASTIVE_FEATURES, CONTRASTIVE_VERSION, contrastive_applies, contrastive_embedding
 from .config import (
     DEC_TEACHERS,
     INIT_CENTERS,
@@ -236,7 +236,7 @@ class Pretrainer:
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
                   "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])
                   + (["unscaled"] if unscaled is not None else [])
-                  + (["contrastive"] if self.s.contrastive_steps > 0 else [])}[kind]
+                  + (["contrastive"] if self.s.contrastive_steps > 0 and contrastive_applies(self.X.shape) else [])}[kind]
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
@@ -292,18 +292,17 @@ class Pretrainer:
         return out["P"].numpy()
 
     def contrastive_space(self, n_clusters: int) -> np.ndarray:
-        """Every sample's features under a SimCLR encoder trained on its group alone (``contrastive_steps``
-        updates each); NaN rows in a group too small to learn from (fewer than 2 samples a cluster)."""
+        """Every sample's features under one SimCLR encoder trained on all groups together (``contrastive_steps``
+        updates of batches drawn from the union); NaN rows in a group too small to cluster (fewer than 2 samples a
+        cluster). One encoder, not one per group: half the cost with two groups, and a small group learns from its
+        neighbours' images (USPS beside MNIST: its teacher 0.794 -> 0.949 at one seed; results.md)."""
         steps = self.s.contrastive_steps
         out = np.full((self.X.shape[0], CONTRASTIVE_FEATURES), np.nan, dtype=np.float32)
-        with progress(total=steps * self.n_groups, desc="contrastive encoders", enabled=self.verbose) as bar:
-            for g in range(self.n_groups):
-                members = self.codes == g
-                if int(members.sum()) < 2 * n_clusters:
-                    bar.update(steps)
-                    continue
-                out[members] = contrastive_embedding(self.X.numpy()[members], steps, self.seed + g, self.device,
-                                                     bar.update)
+        sizes = np.bincount(self.codes, minlength=self.n_groups)
+        kept = sizes[self.codes] >= 2 * n_clusters
+        if kept.sum() >= 2:
+            with progress(total=steps, desc="contrastive encoder", enabled=self.verbose) as bar:
+                out[kept] = contrastive_embedding(self.X.numpy()[kept], steps, self.seed, self.device, bar.update)
         return out
 
     def unscaled_space(self) -> np.ndarray | None:

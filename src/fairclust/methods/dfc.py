@@ -163,10 +163,11 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         t_start = time.perf_counter()
         cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features, cfg.fairness)
-        if cfg.teacher == "auto" and cfg.contrastive_steps > 0 and X.ndim != 4:
+        asked = self.contrastive_steps is not None  # the recipe's default applies where it can and is silent elsewhere
+        if asked and cfg.teacher == "auto" and cfg.contrastive_steps > 0 and X.ndim != 4:
             raise FairclustError("contrastive_steps applies to images only (feature vectors have no augmentations "
                                  "here; measured no better, docs/results.md): drop contrastive_steps")
-        if cfg.teacher == "auto" and cfg.contrastive_steps > 0 and min(X.shape[2:]) < 8:
+        if asked and cfg.teacher == "auto" and cfg.contrastive_steps > 0 and min(X.shape[2:]) < 8:
             raise FairclustError(f"contrastive_steps needs images of at least 8 x 8 (its encoder halves them three "
                                  f"times); these are {X.shape[2]} x {X.shape[3]}: drop contrastive_steps")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
