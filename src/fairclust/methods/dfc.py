@@ -27,6 +27,7 @@ from ..align import NEAR_CHANCE_Z, align_teachers, pairing_clearness
 from ..cache import StageCache, fingerprint
 from ..checkpoint import Checkpointer
 from ..config import DFCConfig
+from ..contrastive import contrastive_applies
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
 from ..fair_lp import CURVE_DELTAS, fair_labels, fair_prior_shift, fairness_curve
@@ -163,11 +164,12 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         t_start = time.perf_counter()
         cfg = self._config()
         X, codes = self._validate_fit(X, sensitive_features, cfg.fairness)
-        asked = self.contrastive_steps is not None  # the recipe's default applies where it can and is silent elsewhere
-        if asked and cfg.teacher == "auto" and cfg.contrastive_steps > 0 and X.ndim != 4:
-            raise FairclustError("contrastive_steps applies to images only (feature vectors have no augmentations "
-                                 "here; measured no better, docs/results.md): drop contrastive_steps")
-        if asked and cfg.teacher == "auto" and cfg.contrastive_steps > 0 and min(X.shape[2:]) < 8:
+        # asked for explicitly where it cannot apply: an error (the recipe's default is silent there instead)
+        if (self.contrastive_steps is not None and cfg.teacher == "auto" and cfg.contrastive_steps > 0
+                and not contrastive_applies(X.shape)):
+            if X.ndim != 4:
+                raise FairclustError("contrastive_steps applies to images only (feature vectors have no augmentations "
+                                     "here; measured no better, docs/results.md): drop contrastive_steps")
             raise FairclustError(f"contrastive_steps needs images of at least 8 x 8 (its encoder halves them three "
                                  f"times); these are {X.shape[2]} x {X.shape[3]}: drop contrastive_steps")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
