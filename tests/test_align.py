@@ -166,6 +166,21 @@ def test_transfer_pairs_digits_framed_differently_in_the_input(seed):
     assert records[1]["kind"] == "transfer" and "z" in records[1]["confidence"]
 
 
+def test_transfer_classifiers_train_at_most_their_cap(monkeypatch):
+    """A transfer classifier takes 5 passes over its group, at least TRANSFER_MIN_STEPS updates and at most
+    TRANSFER_MAX_STEPS (a 70,000-image group would otherwise take 2,735 a direction). The cap lowered to 40
+    here: 300 digits train 40 updates a direction (not the 300 of the minimum), counted by the batches drawn."""
+    from fairclust import transfer
+
+    X, y, g, P = _framed_digits(0)
+    drawn = []
+    augment = transfer._augment
+    monkeypatch.setattr(transfer, "_augment", lambda x, gen: drawn.append(len(x)) or augment(x, gen))
+    monkeypatch.setattr(transfer, "TRANSFER_MAX_STEPS", 40)
+    transfer.transfer_evidence(X[:300], P[:300], X[300:], P[300:], seed=0)
+    assert len(drawn) == 2 * 40 and set(drawn) == {128, 300 - 2 * 128}  # two directions, batches of 128
+
+
 def test_canonical_frame_is_a_frame_not_a_filter():
     from fairclust.canonical import canonical_frame
 

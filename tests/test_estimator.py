@@ -231,15 +231,49 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run(data, cache):
     np.testing.assert_array_equal(again.labels_, first.labels_)
 
 
+def test_a_cached_matching_is_computed_once_and_warns_again(tmp_path):
+    """The teachers' matching across groups is a cached stage: a second run with the same teachers and settings
+    loads it (its transfer classifiers are most of a small run's time) and gives the weak-pairing warning again;
+    other teachers are another entry."""
+    import warnings
+
+    from fairclust.cache import StageCache
+    from fairclust.config import DFCConfig
+    from fairclust.errors import FairclustWarning
+    from fairclust.pretrain import Pretrainer
+
+    pre = Pretrainer(torch.zeros(4, 3), np.array([0, 0, 1, 1]), DFCConfig.resolve("default"), 0, torch.device("cpu"),
+                     StageCache(tmp_path))
+    P = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]], np.float32)
+    calls = []
+
+    def match():
+        calls.append(1)
+        warnings.warn("group 1: matched on weak evidence", FairclustWarning)
+        return P[:, ::-1], [{"group": 1, "perm": np.array([1, 0]), "z": np.float64(0.5)}], None
+
+    for hit in (False, True):
+        with pytest.warns(FairclustWarning, match="weak evidence"):
+            matched, records, refit = pre.matched_teachers(P, match)
+        assert calls == [1] and pre.loaded_from_cache["matching"] is hit
+        np.testing.assert_array_equal(matched, P[:, ::-1])
+        assert records == [{"group": 1, "perm": [1, 0], "z": 0.5}] and refit is None  # plain values either way
+    with pytest.warns(FairclustWarning):
+        pre.matched_teachers(P[::-1].copy(), match)
+    assert calls == [1, 1]
+
+
 def test_pretraining_cache_is_hit_and_gives_identical_results(fitted, data, fitted_cache):
     X, y, g = data
     cache = fitted_cache
     again = DeepFairClustering(3, random_state=0, cache_dir=str(cache), **TINY)
     labels = again.fit_predict(X, sensitive_features=g)  # ClusterMixin's fit_predict passes the groups on
     np.testing.assert_array_equal(labels, fitted.labels_)
-    # the default recipe: shared VAE, UMAP + GMM teachers (its centres come from the teachers, uncached)
-    assert again.pretrain_cache_hits_ == {"shared_vae": True, "teachers_umap": True}
-    assert fitted.pretrain_cache_hits_ == {"shared_vae": False, "teachers_umap": False}
+    # the default recipe: shared VAE, UMAP + GMM teachers, their matching across groups (its centres come from
+    # the teachers, uncached)
+    assert again.pretrain_cache_hits_ == {"shared_vae": True, "teachers_umap": True, "matching": True}
+    assert fitted.pretrain_cache_hits_ == {"shared_vae": False, "teachers_umap": False, "matching": False}
+    assert again.matching_ == fitted.matching_ and again.teacher_refit_ == fitted.teacher_refit_
     np.testing.assert_array_equal(again.labels_, fitted.labels_)
     np.testing.assert_array_equal(again.cluster_centers_, fitted.cluster_centers_)
     np.testing.assert_array_equal(again.teacher_labels_, fitted.teacher_labels_)

@@ -23,8 +23,8 @@ from .errors import FairclustError
 from .settings import Config, Follows, Setting, setting
 
 # pretraining stages cached on disk (fairclust.pretrain, fairclust.methods.fcmi): a setting lists those that read it
-SHARED_VAE, DEC_TEACHERS, UMAP_TEACHERS, INIT_CENTERS, FCMI_WARMUP = (
-    "shared_vae", "teachers", "teachers_umap", "init_centers", "fcmi_warmup")
+SHARED_VAE, DEC_TEACHERS, UMAP_TEACHERS, INIT_CENTERS, FCMI_WARMUP, MATCHING = (
+    "shared_vae", "teachers", "teachers_umap", "init_centers", "fcmi_warmup", "matching")
 
 # ----------------------------------------------------------------------------- meanings shared by several methods
 LATENT_DIM = Setting("size of the learnt embedding (0: n_clusters)", (SHARED_VAE, DEC_TEACHERS, FCMI_WARMUP),
@@ -122,13 +122,13 @@ class DFCConfig(DECConfig):
         "teachers pair weakly across groups (mean confidence z below 2, where a matching warns), the first fits "
         "are paired too and kept if they pair more clearly: on overlapping classes the groups' likeliest "
         "mixtures can land in unlike optima that pair worse (results.md)",
-        recipes={"default": True}, public=False, only_if=("align_groups", True))
+        recipes={"default": True}, public=False, only_if=("align_groups", True), stages=(MATCHING,))
     unscaled_input: bool = setting(
         False, "feature vectors whose features are on one scale (the ranges of the non-constant ones within a factor "
         "10 of their median: pixels, counts) are also seen in their own units: auto tries a teacher on them beside "
         "the standardised one, and the centroid pairing compares the groups' clusters there (standardising weights "
         "a rarely-inked border pixel like a central one; results.md)", recipes={"default": True}, public=False,
-        stages=(UMAP_TEACHERS,))
+        stages=(UMAP_TEACHERS, MATCHING))
     contrastive_steps: int = setting(
         0, "auto also tries a teacher on an augmentation-invariant embedding: one small SimCLR encoder trained on all "
         "groups' images together for this many updates of 256 samples, images at most 16 pixels a side (0: off; "
@@ -139,9 +139,10 @@ class DFCConfig(DECConfig):
     silhouette_samples: int = setting(2000, "the teachers' silhouette is computed on at most this many samples",
                                       minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
     canonical_size: int = setting(16, "side of the canonical frame (each image cropped to its ink and resized)",
-                                  minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS,))
+                                  minimum=0, positive=True, public=False, stages=(UMAP_TEACHERS, MATCHING))
     canonical_threshold: float = setting(0.25, "ink: pixels farther than this share of an image's largest deviation "
-                                         "from its border's median", minimum=0, public=False, stages=(UMAP_TEACHERS,))
+                                         "from its border's median", minimum=0, public=False,
+                                         stages=(UMAP_TEACHERS, MATCHING))
     teacher_epochs: int = setting(10, "epochs of each group's teacher VAE", recipes={"paper": 50}, minimum=0,
                                   only_if=("teacher", "dec"), stages=(DEC_TEACHERS,))
     # --------------------------------------------------------------- DFC's training loop
@@ -180,12 +181,12 @@ class DFCConfig(DECConfig):
         "features", "how the alignment extension matches clusters across groups (transfer: a classifier trained on "
         "each group's teacher labels predicts the other; auto: transfer for images, features for vectors)",
         recipes={"default": "auto"}, choices=("features", "fused", "structure", "transfer", "auto"),
-        only_if=("align_groups", True))
+        only_if=("align_groups", True), stages=(MATCHING,))
     match_space: str = setting(
         "input", "where the alignment extension takes the teachers' cluster centroids: the input, each image in its "
         "canonical frame (its ink's bounding box, resized: fairclust.canonical.canonical_frame) or the shared VAE's "
         "embedding", recipes={"default": "canonical"}, choices=("input", "canonical", "embedding"),
-        only_if=("align_groups", True))
+        only_if=("align_groups", True), stages=(MATCHING,))
     target: str = setting("self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
                           "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
                           choices=("self", "teachers"), needs={"teachers": ("align_groups", True)})

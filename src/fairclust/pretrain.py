@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,23 +23,25 @@ from .contrastive import CONTRASTIVE_FEATURES, CONTRASTIVE_VERSION, contrastive_
 from .config import (
     DEC_TEACHERS,
     INIT_CENTERS,
+    MATCHING,
     SHARED_VAE,
     UMAP_TEACHERS,
     DFCConfig,
     EncoderConfig,
 )
 from .embedding import embed, kmeans, soft_assign
-from .errors import FairclustError
+from .errors import FairclustError, FairclustWarning
 from .losses import dec_divergence, dec_target, vae_loss
 from .nn import make_decoder, make_encoder, sample_z, student_t
 from .perf import Stages
+from .persist import plain
 from .sampling import BalancedSampler, sample_per_group
 from .teachers import UmapGmm, most_agreeing, umap_gmm_options
 from .utils import progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
-STAGE_VERSIONS = {SHARED_VAE: 2, DEC_TEACHERS: 2, UMAP_TEACHERS: 3, INIT_CENTERS: 2}
+STAGE_VERSIONS = {SHARED_VAE: 2, DEC_TEACHERS: 2, UMAP_TEACHERS: 3, INIT_CENTERS: 2, MATCHING: 1}
 # feature vectors are taken as on one scale (the auto teacher may cluster them unstandardised) when the ranges of
 # their non-constant features are within this factor of the median range: an order of magnitude
 UNSCALED_RANGE_RATIO = 10.0
@@ -290,6 +294,32 @@ class Pretrainer:
         self.teacher_choice = json.loads(out["choice"])
         self.teachers_first = out["P_first"].numpy() if len(out["P_first"]) else None
         return out["P"].numpy()
+
+    def matched_teachers(self, P: np.ndarray, match: Callable[[], tuple], encoder_key: str | None = None
+                         ) -> tuple[np.ndarray, list[dict], dict | None]:
+        """The teachers ``P`` matched across groups: ``match()`` returns ``(matched P, records, refit choice)``;
+        cached like a stage (keyed by the teachers, before and after their refit, the matching's settings and
+        the seed), since its transfer classifiers are most of a small run's time and a re-run with other
+        training settings (alpha, T, fair labels) pairs the same teachers. The warnings it gave (a weak
+        pairing) are kept with it and given again on a hit; records come back as plain JSON values either way."""
+        parts = {"teachers": fingerprint(P, self.teachers_first), "encoder": encoder_key}
+
+        def compute() -> dict:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                matched, records, refit = match()
+            said = [str(w.message) for w in caught if issubclass(w.category, FairclustWarning)]
+            for w in caught:  # any other warning passes as it came, once
+                if not issubclass(w.category, FairclustWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return {"P": torch.from_numpy(np.ascontiguousarray(matched, dtype=np.float32)),
+                    "records": json.dumps(records, default=plain), "refit": json.dumps(refit, default=plain),
+                    "warnings": json.dumps(said)}
+
+        out, _ = self._cached(MATCHING, parts, compute)
+        for message in json.loads(out["warnings"]):
+            warnings.warn(message, FairclustWarning, stacklevel=3)
+        return out["P"].numpy(), json.loads(out["records"]), json.loads(out["refit"])
 
     def contrastive_space(self, n_clusters: int) -> np.ndarray:
         """Every sample's features under one SimCLR encoder trained on all groups together (``contrastive_steps``

@@ -15,7 +15,11 @@ from torch import nn
 from torch.nn import functional as F
 
 TRANSFER_EPOCHS = 5  # passes of each transfer classifier over its group's samples ...
-TRANSFER_MIN_STEPS = 300  # ... and at least this many updates (small groups)
+TRANSFER_MIN_STEPS = 300  # ... and at least this many updates (small groups) ...
+# ... and at most this many (groups above 25,600 samples): a pairing needs a classifier good enough to tell the
+# teachers' clusters apart, not one that has seen every sample five times; 70,000 a group would otherwise take 2,735
+# updates a direction, 184 s of a 140,000-image run (docs/benchmarks.md)
+TRANSFER_MAX_STEPS = 1000
 
 
 def _transfer_input(X: np.ndarray) -> np.ndarray:
@@ -73,7 +77,7 @@ def _train_transfer(X_train: np.ndarray, labels: np.ndarray, X_test: np.ndarray,
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     Xt, yt = torch.from_numpy(X_train), torch.from_numpy(labels.astype(np.int64))
     per_epoch = -(-len(Xt) // 128)
-    steps = max(TRANSFER_EPOCHS * per_epoch, TRANSFER_MIN_STEPS)
+    steps = min(max(TRANSFER_EPOCHS * per_epoch, TRANSFER_MIN_STEPS), TRANSFER_MAX_STEPS)
     for step in range(steps):
         if step % per_epoch == 0:
             order = torch.randperm(len(Xt), generator=gen)

@@ -190,13 +190,15 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = self.teacher_refit_ = None
             if cfg.align_groups:
-                with pre.stages.measure("matching"):
+                def match(P_teachers=P_np):
                     space = {"input": pre.input_space, "canonical": pre.canonical,
                              "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
-                    P_np, self.matching_, self.teacher_refit_ = self._align(space, P_np, pre.teachers_first, codes,
-                                                                            cfg, seed)
-                    if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
-                        self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
+                    return self._align(space, P_teachers, pre.teachers_first, codes, cfg, seed)
+
+                P_np, self.matching_, self.teacher_refit_ = pre.matched_teachers(
+                    P_np, match, enc_key if cfg.match_space == "embedding" else None)
+                if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
+                    self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
             if cfg.init_centers == "teachers":
                 with pre.stages.measure("centers"):
                     centers = pre.teacher_centers(encoder, P_np)
