@@ -7,6 +7,8 @@ from fairclust import metrics
 from fairclust.align import KINDS, align_teachers, centroid_distances, match
 from fairclust.errors import FairclustError
 
+from digit_scenes import framed_digits  # tests/digit_scenes.py
+
 K, PER, D = 8, 40, 64
 
 
@@ -112,30 +114,6 @@ def test_match_rejects_an_unknown_kind():
         match(X[g == 0], P[g == 0], X[g == 1], P[g == 1], kind="magic")
 
 
-def _framed_digits(seed: int):
-    """300 digits that fill a 16x16 frame and 300 that are smaller and anywhere in it (a margin,
-    as MNIST keeps against scikit-learn's 8x8 digits), with near-perfect teachers whose columns
-    are shuffled in the second group."""
-    import torch
-    from sklearn.datasets import load_digits
-    from torch.nn import functional as F
-
-    d = load_digits()
-    x = torch.from_numpy((d.data / 16.0).astype(np.float32).reshape(-1, 1, 8, 8))
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(d.target))[:600]
-    a = F.interpolate(x[idx[:300]], size=(16, 16), mode="bilinear", align_corners=False)
-    small = F.interpolate(x[idx[300:]], size=(10, 10), mode="bilinear", align_corners=False)
-    b = torch.zeros(300, 1, 16, 16)
-    for i, (r, c) in enumerate(rng.integers(0, 7, size=(300, 2))):
-        b[i, :, r:r + 10, c:c + 10] = small[i]
-    y = d.target[idx]
-    P = np.full((600, 10), 0.01, np.float32)
-    P[np.arange(600), y] = 0.91
-    P[300:] = P[300:][:, rng.permutation(10)]
-    return torch.cat([a, b]).numpy(), y, np.repeat([0, 1], 300), P
-
-
 @pytest.mark.parametrize("seed", [0, 2, 3])
 def test_canonical_frame_pairs_digits_framed_differently(seed):
     """In the input space the framing differences hide the correspondence (0.48-0.59 of the second
@@ -143,7 +121,7 @@ def test_canonical_frame_pairs_digits_framed_differently(seed):
     finds its partner (1.0 on seeds 0-4)."""
     from fairclust.canonical import canonical_frame
 
-    X, y, g, P = _framed_digits(seed)
+    X, y, g, P = framed_digits(seed)
     right = {}
     for name, space in (("input", X), ("canonical", canonical_frame(X))):
         aligned, _ = align_teachers(space, P, g, kind="features", seed=0)
@@ -157,7 +135,7 @@ def test_transfer_pairs_digits_framed_differently_in_the_input(seed):
     shift, resolution and stroke) predict the other group; on the raw input, where the centroids
     pair 0.48-0.59 of the second group right (seeds 0, 2, 3, 4), transfer pairs every cluster
     (1.0 on seeds 0-4, one thread; the confidence z 2.2 and 1.2 on seeds 0 and 3)."""
-    X, y, g, P = _framed_digits(seed)
+    X, y, g, P = framed_digits(seed)
     right = {}
     for kind in ("features", "transfer"):
         aligned, records = align_teachers(X, P, g, kind=kind, seed=0)
@@ -172,7 +150,7 @@ def test_transfer_classifiers_train_at_most_their_cap(monkeypatch):
     here: 300 digits train 40 updates a direction (not the 300 of the minimum), counted by the batches drawn."""
     from fairclust import transfer
 
-    X, y, g, P = _framed_digits(0)
+    X, y, g, P = framed_digits(0)
     drawn = []
     augment = transfer._augment
     monkeypatch.setattr(transfer, "_augment", lambda x, gen: drawn.append(len(x)) or augment(x, gen))
@@ -203,7 +181,7 @@ def test_matching_reports_its_confidence_and_warns_near_chance():
     from fairclust.canonical import canonical_frame
     from fairclust.errors import FairclustWarning
 
-    X, y, g, P = _framed_digits(0)
+    X, y, g, P = framed_digits(0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", FairclustWarning)  # clear evidence: no warning
         _, records = align_teachers(canonical_frame(X), P, g, kind="features", seed=0)

@@ -72,7 +72,7 @@ def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
     # 0.755-0.760; 0.766 on another AVX-512 Xeon), teachers 0.785-0.853 (0.784 on that Xeon), acc - teachers
     # -0.091 to -0.025. With the SimCLR candidate in the default recipe (AMD EPYC, seeds 0-2 one thread, seed 0
     # two): acc 0.749-0.899 (seed 0: 0.749 / 0.759), teachers 0.769-0.900, acc - teachers -0.024 to +0.004,
-    # Balance 0.885-0.938. Baselines: k-means on the pixels of both groups 0.36-0.39 (it splits by group), chance 0.1.
+    # Balance 0.885-0.938 (re-measured with the pairing in the SimCLR space: the same ranges). Baselines: k-means on the pixels of both groups 0.36-0.39 (it splits by group), chance 0.1.
     assert acc >= 0.68 and acc >= teachers - 0.14, (acc, teachers)  # DFC keeps most of its teachers' quality
     # fair labels by default (max 1): the LP meets every share bound exactly and rounding moves at most the
     # points it split, so Balance is ~(1 - 0.05)^2 up to a point per cluster: 0.875-0.98 measured as above;
@@ -80,8 +80,11 @@ def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
     info = model.fair_labels_info_
     assert info["delta"] == 0.05 and info["lp_violation"] < 1e-6 and info["violation"] <= max(1, info["fractional_points"])
     assert metrics.balance(model.labels_, sensitive_features=g) >= 0.8
-    # the inverted group's teacher clusters were matched to the original's (contrast flip detected: every run)
-    assert model.matching_[1]["sign"] == -1.0
+    # the inverted group's teacher clusters were paired with the original's in the teachers' SimCLR features, by
+    # transfer; inverted copies are their originals there, so no contrast flip is left to see (sign +1; in the
+    # canonical frame the pairing saw -1 on every run): that the pairs are right is the aligned teachers' accuracy
+    assert (model.matching_[1]["space"], model.matching_[1]["kind"], model.matching_[1]["sign"]) == (
+        "contrastive", "transfer", 1.0)
     assert teachers >= 0.73  # aligned teachers agree across groups (0.769-0.900 measured as above)
     # every candidate scored, the SimCLR embedding's among them (the default recipe's), the best separated kept
     for c in model.teacher_choice_:

@@ -183,10 +183,13 @@ class DFCConfig(DECConfig):
         recipes={"default": "auto"}, choices=("features", "fused", "structure", "transfer", "auto"),
         only_if=("align_groups", True), stages=(MATCHING,))
     match_space: str = setting(
-        "input", "where the alignment extension takes the teachers' cluster centroids: the input, each image in its "
-        "canonical frame (its ink's bounding box, resized: fairclust.canonical.canonical_frame) or the shared VAE's "
-        "embedding", recipes={"default": "canonical"}, choices=("input", "canonical", "embedding"),
-        only_if=("align_groups", True), stages=(MATCHING,))
+        "input", "where the alignment extension compares the groups' teacher clusters: the input, each image in its "
+        "canonical frame (its ink's bounding box, resized: fairclust.canonical.canonical_frame), the shared VAE's "
+        "embedding, or contrastive: the features of the teachers' SimCLR encoder, one for all groups (where the "
+        "teachers trained it: images of at least 8 x 8 with contrastive_steps; elsewhere the canonical frame), "
+        "paired by transfer under matching=auto (results.md)", recipes={"default": "contrastive"},
+        choices=("input", "canonical", "embedding", "contrastive"), only_if=("align_groups", True),
+        stages=(MATCHING,))
     target: str = setting("self", "L_c's target: self (the paper: DEC's sharpening of q) or teachers (the matched "
                           "teachers)", recipes={"default": Follows("align_groups", {True: "teachers", False: "self"})},
                           choices=("self", "teachers"), needs={"teachers": ("align_groups", True)})

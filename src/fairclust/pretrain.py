@@ -141,6 +141,17 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: DFC
     return centers.detach().cpu(), soft_assign(encoder, centers, X, device)
 
 
+def has_contrastive_space(settings: EncoderConfig, shape: tuple, group_codes: np.ndarray,
+                          n_clusters: int | None = None) -> bool:
+    """Whether the teachers train the SimCLR encoder on data of ``shape`` (:meth:`Pretrainer.contrastive_space`): the
+    auto teacher, ``contrastive_steps`` > 0, images of at least 8 x 8; with ``n_clusters``, also every group large
+    enough to have its features (2 samples a cluster)."""
+    if not (getattr(settings, "teacher", None) == "auto" and getattr(settings, "contrastive_steps", 0) > 0
+            and contrastive_applies(shape)):
+        return False
+    return n_clusters is None or int(np.bincount(group_codes).min()) >= 2 * n_clusters
+
+
 # ----------------------------------------------------------------------------- stages
 class Pretrainer:
     """Runs (or loads from the cache) the three pretraining stages for one data set."""
@@ -167,6 +178,7 @@ class Pretrainer:
         self.teachers_first: np.ndarray | None = None  # UMAP teachers before their refit, where it changed one
         self._embedding: tuple[torch.nn.Module, np.ndarray] | None = None  # (encoder, its mu of X)
         self._canonical: np.ndarray | None = None
+        self._contrastive: tuple[int, np.ndarray] | None = None  # (K, the SimCLR features), computed once
         self._unscaled: tuple[np.ndarray | None] | None = None
         if getattr(settings, "teacher", None) == "canonical" and X.ndim != 4:
             raise FairclustError("teacher='canonical' needs images (N x C x H x W); for feature vectors use "
@@ -240,7 +252,7 @@ class Pretrainer:
         inputs = {"umap": ["umap"], "vae-umap": ["vae-umap"], "canonical": ["canonical"],
                   "auto": ["umap", "vae-umap"] + (["canonical"] if images else [])
                   + (["unscaled"] if unscaled is not None else [])
-                  + (["contrastive"] if self.s.contrastive_steps > 0 and contrastive_applies(self.X.shape) else [])}[kind]
+                  + (["contrastive"] if self.has_contrastive_space() else [])}[kind]
         if "vae-umap" in inputs and encoder is None:
             raise ValueError("the vae-umap teacher needs the shared encoder")
         cap = self.s.teacher_max_samples
@@ -326,6 +338,8 @@ class Pretrainer:
         updates of batches drawn from the union); NaN rows in a group too small to cluster (fewer than 2 samples a
         cluster). One encoder, not one per group: half the cost with two groups, and a small group learns from its
         neighbours' images (USPS beside MNIST: its teacher 0.794 -> 0.949 at one seed; results.md)."""
+        if self._contrastive is not None and self._contrastive[0] == n_clusters:  # the teachers' and the pairing's
+            return self._contrastive[1]
         steps = self.s.contrastive_steps
         out = np.full((self.X.shape[0], CONTRASTIVE_FEATURES), np.nan, dtype=np.float32)
         sizes = np.bincount(self.codes, minlength=self.n_groups)
@@ -333,7 +347,12 @@ class Pretrainer:
         if kept.sum() >= 2:
             with progress(total=steps, desc="contrastive encoder", enabled=self.verbose) as bar:
                 out[kept] = contrastive_embedding(self.X.numpy()[kept], steps, self.seed, self.device, bar.update)
+        self._contrastive = (n_clusters, out)
         return out
+
+    def has_contrastive_space(self, n_clusters: int | None = None) -> bool:
+        """Whether the teachers train the SimCLR encoder here (:meth:`contrastive_space`; :func:`has_contrastive_space`)."""
+        return has_contrastive_space(self.s, self.X.shape, self.codes, n_clusters)
 
     def unscaled_space(self) -> np.ndarray | None:
         """Feature vectors in their own units (``X * input_scale``; UMAP, PCA and centroid pairing ignore the

@@ -33,7 +33,7 @@ from ..errors import FairclustError
 from ..fair_lp import CURVE_DELTAS, fair_labels, fair_prior_shift, fairness_curve
 from ..nn import ConvEncoder, Critic, make_encoder
 from ..persist import load_model, save_model
-from ..pretrain import Pretrainer
+from ..pretrain import Pretrainer, has_contrastive_space
 from ..schedule import Schedule, make_schedule
 from ..utils import resolve_device, seed_everything
 from .base import EmbeddingMixin, FairClusterMixin, store_params
@@ -128,20 +128,22 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
 
     @staticmethod
     def _align(space: np.ndarray, P: np.ndarray, P_first: np.ndarray | None, codes: np.ndarray, cfg: DFCConfig,
-               seed: int) -> tuple[np.ndarray, list[dict], dict | None]:
+               seed: int, kind: str | None = None) -> tuple[np.ndarray, list[dict], dict | None]:
         """The teachers matched across groups. Where the refit of the teachers' mixtures changed a partition
         (``P_first``: before it) and ``refit_by_pairing`` asks, the refit (the likelier mixtures) is kept unless
         its pairing is weak (mean confidence ``z`` below ``NEAR_CHANCE_Z``, where a matching warns) and the
         first fits, then matched too, pair more clearly. Returns the matched teachers, the kept matching's
         records and the choice (None where there was none to make; ``clearness`` has no ``first`` where the
-        refit paired clearly); the weak-evidence warning is the kept matching's only."""
+        refit paired clearly); the weak-evidence warning is the kept matching's only. ``kind``: the matching's
+        kind where it is not ``cfg.matching``."""
+        kind = kind or cfg.matching
         if P_first is None or not cfg.refit_by_pairing:
-            return (*align_teachers(space, P, codes, kind=cfg.matching, seed=seed), None)
+            return (*align_teachers(space, P, codes, kind=kind, seed=seed), None)
         tried, clear = {}, {}
         for name, teachers in (("refit", P), ("first", P_first)):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                tried[name] = (*align_teachers(space, teachers, codes, kind=cfg.matching, seed=seed), caught)
+                tried[name] = (*align_teachers(space, teachers, codes, kind=kind, seed=seed), caught)
             clear[name] = pairing_clearness(tried[name][1])
             if clear["refit"] >= NEAR_CHANCE_Z:  # a clear pairing: the likelier mixtures stand
                 break
@@ -172,6 +174,12 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                                      "here; measured no better, docs/results.md): drop contrastive_steps")
             raise FairclustError(f"contrastive_steps needs images of at least 8 x 8 (its encoder halves them three "
                                  f"times); these are {X.shape[2]} x {X.shape[3]}: drop contrastive_steps")
+        if (self.match_space == "contrastive" and cfg.align_groups
+                and not has_contrastive_space(cfg, X.shape, codes, self.n_clusters)):
+            raise FairclustError(
+                "match_space='contrastive' needs the teachers' SimCLR features: teacher='auto' with contrastive_steps "
+                "> 0, images of at least 8 x 8 and every group of at least 2 samples a cluster; drop match_space (the "
+                "default pairs in the canonical frame there)")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
         seed = self._fit_seed()
         Xt = torch.from_numpy(self._fit_scaler(X))
@@ -190,15 +198,24 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = self.teacher_refit_ = None
             if cfg.align_groups:
+                where = cfg.match_space
+                if where == "contrastive" and not pre.has_contrastive_space(self.n_clusters):
+                    where = "canonical"  # the recipe's: silently where it was (an explicit one is refused above)
+
                 def match(P_teachers=P_np):
                     space = {"input": pre.input_space, "canonical": pre.canonical,
-                             "embedding": lambda: pre.embedding(encoder)}[cfg.match_space]()
-                    return self._align(space, P_teachers, pre.teachers_first, codes, cfg, seed)
+                             "embedding": lambda: pre.embedding(encoder),
+                             "contrastive": lambda: pre.contrastive_space(self.n_clusters)}[where]()
+                    # the SimCLR features are vectors: auto pairs them by transfer too (an MLP, 1 s; results.md)
+                    kind = "transfer" if where == "contrastive" and cfg.matching == "auto" else None
+                    return self._align(space, P_teachers, pre.teachers_first, codes, cfg, seed, kind=kind)
 
                 P_np, self.matching_, self.teacher_refit_ = pre.matched_teachers(
-                    P_np, match, enc_key if cfg.match_space == "embedding" else None)
-                if cfg.match_space != "embedding" and pre.unscaled_space() is not None:
+                    P_np, match, enc_key if where == "embedding" else None)
+                if where in ("input", "canonical") and pre.unscaled_space() is not None:
                     self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
+                if where == "contrastive":
+                    self.matching_ = [{**r, "space": "contrastive"} for r in self.matching_]
             if cfg.init_centers == "teachers":
                 with pre.stages.measure("centers"):
                     centers = pre.teacher_centers(encoder, P_np)
