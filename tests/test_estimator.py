@@ -234,7 +234,7 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run(data, cache):
 def test_a_cached_matching_is_computed_once_and_warns_again(tmp_path):
     """The teachers' matching across groups is a cached stage: a second run with the same teachers and settings
     loads it (its transfer classifiers are most of a small run's time) and gives the weak-pairing warning again;
-    other teachers are another entry."""
+    other teachers or another space are another entry."""
     import warnings
 
     from fairclust.cache import StageCache
@@ -254,13 +254,14 @@ def test_a_cached_matching_is_computed_once_and_warns_again(tmp_path):
 
     for hit in (False, True):
         with pytest.warns(FairclustWarning, match="weak evidence"):
-            matched, records, refit = pre.matched_teachers(P, match)
+            matched, records, refit = pre.matched_teachers(P, match, "input")
         assert calls == [1] and pre.loaded_from_cache["matching"] is hit
         np.testing.assert_array_equal(matched, P[:, ::-1])
         assert records == [{"group": 1, "perm": [1, 0], "z": 0.5}] and refit is None  # plain values either way
-    with pytest.warns(FairclustWarning):
-        pre.matched_teachers(P[::-1].copy(), match)
-    assert calls == [1, 1]
+    for other_teachers, other_space in ((P[::-1].copy(), "input"), (P, "canonical")):  # other entries
+        with pytest.warns(FairclustWarning):
+            pre.matched_teachers(other_teachers, match, other_space)
+    assert calls == [1, 1, 1]
 
 
 def test_pretraining_cache_is_hit_and_gives_identical_results(fitted, data, fitted_cache):

@@ -307,14 +307,18 @@ class Pretrainer:
         self.teachers_first = out["P_first"].numpy() if len(out["P_first"]) else None
         return out["P"].numpy()
 
-    def matched_teachers(self, P: np.ndarray, match: Callable[[], tuple], encoder_key: str | None = None
-                         ) -> tuple[np.ndarray, list[dict], dict | None]:
-        """The teachers ``P`` matched across groups: ``match()`` returns ``(matched P, records, refit choice)``;
-        cached like a stage (keyed by the teachers, before and after their refit, the matching's settings and
-        the seed), since its transfer classifiers are most of a small run's time and a re-run with other
-        training settings (alpha, T, fair labels) pairs the same teachers. The warnings it gave (a weak
-        pairing) are kept with it and given again on a hit; records come back as plain JSON values either way."""
-        parts = {"teachers": fingerprint(P, self.teachers_first), "encoder": encoder_key}
+    def matched_teachers(self, P: np.ndarray, match: Callable[[], tuple], space: str,
+                         encoder_key: str | None = None) -> tuple[np.ndarray, list[dict], dict | None]:
+        """The teachers ``P`` matched across groups in ``space`` (``match_space`` as it applies here):
+        ``match()`` returns ``(matched P, records, refit choice)``; cached like a stage (keyed by the teachers,
+        before and after their refit, the space and what made it, the matching's settings and the seed), since
+        its transfer classifiers are most of a small run's time and a re-run with other training settings
+        (alpha, T, fair labels) pairs the same teachers. The warnings it gave (a weak pairing) are kept with it
+        and given again on a hit; records come back as plain JSON values either way."""
+        parts = {"teachers": fingerprint(P, self.teachers_first), "space": space,
+                 "encoder": encoder_key if space == "embedding" else None}
+        if space == "contrastive":  # the SimCLR features: their code version and updates
+            parts["contrastive"] = [CONTRASTIVE_VERSION, self.s.contrastive_steps]
 
         def compute() -> dict:
             with warnings.catch_warnings(record=True) as caught:

@@ -210,8 +210,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                     kind = "transfer" if where == "contrastive" and cfg.matching == "auto" else None
                     return self._align(space, P_teachers, pre.teachers_first, codes, cfg, seed, kind=kind)
 
-                P_np, self.matching_, self.teacher_refit_ = pre.matched_teachers(
-                    P_np, match, enc_key if where == "embedding" else None)
+                P_np, self.matching_, self.teacher_refit_ = pre.matched_teachers(P_np, match, where, enc_key)
                 if where in ("input", "canonical") and pre.unscaled_space() is not None:
                     self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
                 if where == "contrastive":
