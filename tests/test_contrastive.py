@@ -128,6 +128,27 @@ def test_the_default_recipe_trains_it_for_images_and_skips_it_for_vectors_and_ti
     assert [(r["space"], r["kind"]) for r in model.matching_ if not r.get("reference")] == [("contrastive", "transfer")]
 
 
+def test_the_features_are_cached_with_the_teachers_for_a_pairing_not_cached(digit_images, tmp_path, monkeypatch):
+    """The SimCLR features are kept in the teachers' cache entry: a later fit whose teachers come from the cache but
+    whose pairing does not (another matching setting) pairs in the same features without training the encoder
+    again (~35-40 s on the embedded sets), and pairs as the first fit did."""
+    from fairclust import pretrain
+
+    trained = []
+    embedding = pretrain.contrastive_embedding
+    monkeypatch.setattr(pretrain, "contrastive_embedding", lambda *a, **k: trained.append(1) or embedding(*a, **k))
+    X = digit_images[0][:300]
+    g = np.repeat([0, 1], 150)
+    fast = dict(n_iters=2, pretrain_epochs=1, batch_size=32, cache_dir=str(tmp_path), random_state=0)
+    first = DeepFairClustering(10, **fast).fit(X, sensitive_features=g)
+    again = DeepFairClustering(10, matching="transfer", **fast).fit(X, sensitive_features=g)
+    assert first.pretrain_cache_hits_ == {"shared_vae": False, "teachers_umap": False, "matching": False}
+    assert again.pretrain_cache_hits_ == {"shared_vae": True, "teachers_umap": True, "matching": False}
+    assert trained == [1]
+    assert [r["perm"] for r in again.matching_] == [r["perm"] for r in first.matching_]
+    assert again.matching_[1]["space"] == "contrastive"
+
+
 def test_contrastive_steps_are_refused_for_feature_vectors_and_tiny_images(digit_images):
     X, _ = digit_images
     g = np.repeat([0, 1], [900, len(X) - 900])

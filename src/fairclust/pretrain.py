@@ -294,7 +294,10 @@ class Pretrainer:
                                "refit_changed": changed})
             # where no refit changed a partition there is nothing to choose between: an empty P_first
             first = P_first if any(c["refit_changed"] for c in choice) else np.zeros((0, n_clusters), np.float32)
-            return {"P": torch.from_numpy(P), "P_first": torch.from_numpy(first), "choice": json.dumps(choice)}
+            out = {"P": torch.from_numpy(P), "P_first": torch.from_numpy(first), "choice": json.dumps(choice)}
+            if "contrastive" in inputs:  # kept with the teachers: the pairing compares the groups there too
+                out["contrastive"] = torch.from_numpy(spaces["contrastive"])
+            return out
 
         parts = {"n_clusters": int(n_clusters), "candidates": inputs, "select_samples": select,
                  "encoder": encoder_key if "vae-umap" in inputs else None, "keeps_first_fits": True}
@@ -305,6 +308,8 @@ class Pretrainer:
         out, _ = self._cached(UMAP_TEACHERS, parts, compute)
         self.teacher_choice = json.loads(out["choice"])
         self.teachers_first = out["P_first"].numpy() if len(out["P_first"]) else None
+        if "contrastive" in out and self._contrastive is None:  # loaded: a pairing not cached need not train it again
+            self._contrastive = (int(n_clusters), out["contrastive"].numpy())
         return out["P"].numpy()
 
     def matched_teachers(self, P: np.ndarray, match: Callable[[], tuple], space: str,
