@@ -48,9 +48,7 @@ def main() -> None:
     sizes = np.bincount(codes)
     for cap in (int(c) for c in a.caps.split(",")):
         transfer.TRANSFER_MAX_STEPS = cap or 10**9
-        per_epoch = [-(-int(n) // 128) for n in sizes]
-        steps = [min(max(transfer.TRANSFER_EPOCHS * p, transfer.TRANSFER_MIN_STEPS), transfer.TRANSFER_MAX_STEPS)
-                 for p in per_epoch]
+        steps = [transfer.transfer_steps(int(n)) for n in sizes]
         t = time.perf_counter()
         _, records, _ = est._align(space, P, None, codes, cfg, a.seed)
         seconds = time.perf_counter() - t

@@ -22,6 +22,12 @@ TRANSFER_MIN_STEPS = 300  # ... and at least this many updates (small groups) ..
 TRANSFER_MAX_STEPS = 1000
 
 
+def transfer_steps(n: int) -> int:
+    """Updates of batch 128 a transfer classifier trains on a group of ``n`` samples: TRANSFER_EPOCHS passes, at least
+    TRANSFER_MIN_STEPS, at most TRANSFER_MAX_STEPS."""
+    return min(max(TRANSFER_EPOCHS * -(-n // 128), TRANSFER_MIN_STEPS), TRANSFER_MAX_STEPS)
+
+
 def _transfer_input(X: np.ndarray) -> np.ndarray:
     """Images: each with its ink positive and its largest deviation 1. Vectors: standardised (per group)."""
     X = np.asarray(X, dtype=np.float32)
@@ -77,7 +83,7 @@ def _train_transfer(X_train: np.ndarray, labels: np.ndarray, X_test: np.ndarray,
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     Xt, yt = torch.from_numpy(X_train), torch.from_numpy(labels.astype(np.int64))
     per_epoch = -(-len(Xt) // 128)
-    steps = min(max(TRANSFER_EPOCHS * per_epoch, TRANSFER_MIN_STEPS), TRANSFER_MAX_STEPS)
+    steps = transfer_steps(len(Xt))
     for step in range(steps):
         if step % per_epoch == 0:
             order = torch.randperm(len(Xt), generator=gen)
