@@ -131,8 +131,9 @@ class DFCConfig(DECConfig):
         stages=(UMAP_TEACHERS, MATCHING))
     contrastive_steps: int = setting(
         0, "auto also tries a teacher on an augmentation-invariant embedding: one small SimCLR encoder trained on all "
-        "groups' images together for this many updates of 256 samples, images at most 16 pixels a side (0: off; "
-        "images of at least 8 x 8 only, vectors skip it; ~25-45 s on 2 CPU cores; results.md)",
+        "groups' images together for this many updates of 256 samples where there are two groups, G / 2 times as "
+        "many with G groups (each group's images seen as often), images at most 16 pixels a side (0: off; images of "
+        "at least 8 x 8 only, vectors skip it; ~25-45 s on 2 CPU cores for two groups; results.md)",
         recipes={"default": 800}, minimum=0, only_if=("teacher", "auto"), stages=(UMAP_TEACHERS,))
     gmm_reg_covar: float = setting(1e-4, "the Gaussian mixture's covariance regularisation", minimum=0, public=False,
                                    stages=(UMAP_TEACHERS,))

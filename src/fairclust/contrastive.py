@@ -36,7 +36,14 @@ CONTRASTIVE_SIDE = 16
 # at most this many passes over the data, however many updates are asked: the most measured (800 updates of 256 on
 # the README's 3,594 images are 57); small data then trains in seconds instead of hundreds of passes
 CONTRASTIVE_MAX_EPOCHS = 60
-CONTRASTIVE_VERSION = 3  # the embedding's cache version (3: channels-last tensors)
+CONTRASTIVE_VERSION = 4  # the embedding's cache version (3: channels-last tensors; 4: updates scaled with the groups)
+
+
+def contrastive_updates(steps: int, n_groups: int) -> int:
+    """The shared encoder's updates for ``n_groups`` groups: ``steps`` (the ``contrastive_steps`` setting) for two,
+    ``steps * n_groups / 2`` in general, so that each group's images are seen as often whatever stands beside them
+    (three sources, 800 -> 1,200 updates: 0.914 -> 0.925 mean Acc on seeds 0-2, results.md)."""
+    return max(1, round(steps * max(n_groups, 1) / 2)) if steps > 0 else 0
 
 
 def contrastive_applies(shape: tuple[int, ...]) -> bool:
