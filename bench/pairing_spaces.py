@@ -18,12 +18,10 @@ import time
 
 import torch
 
-from fairclust import DeepFairClustering, metrics
+from fairclust import metrics
 from fairclust.align import align_teachers
-from fairclust.cache import StageCache
 from fairclust.data import load_dataset
-from fairclust.pretrain import Pretrainer
-from quality import right_matches  # bench/quality.py
+from quality import default_pretrainer, right_matches  # bench/quality.py
 
 
 def main() -> None:
@@ -38,11 +36,7 @@ def main() -> None:
         ds = load_dataset(name)
         k = ds.n_classes
         for seed in (int(s) for s in a.seeds.split(",")):
-            est = DeepFairClustering(k, random_state=seed)
-            cfg = est._config()
-            X, codes = est._validate_fit(ds.X, ds.sensitive, cfg.fairness)
-            pre = Pretrainer(torch.from_numpy(est._fit_scaler(X)), codes, cfg, seed, torch.device("cpu"),
-                             StageCache(a.cache_dir), input_scale=est.scaler_scale_)
+            _, _, codes, pre = default_pretrainer(ds, seed, a.cache_dir)
             encoder, key = pre.shared_encoder()
             P = pre.teacher_assignments(k, encoder, key)
             row = {"set": name, "seed": seed}

@@ -35,6 +35,23 @@ from fairclust.config import DFCConfig
 from fairclust.data import load_dataset
 
 
+def default_pretrainer(ds, seed: int, cache_dir: str, n_clusters: int | None = None):
+    """The default recipe's estimator, settings, group codes and :class:`~fairclust.pretrain.Pretrainer` for the data
+    set ``ds``, built as ``DeepFairClustering.fit`` builds them (standardised input, its scale), on the pretraining
+    cache ``cache_dir``: for the bench scripts that look at one stage on a run's cached teachers."""
+    import torch
+
+    from fairclust.cache import StageCache
+    from fairclust.pretrain import Pretrainer
+
+    est = DeepFairClustering(n_clusters or ds.n_classes, random_state=seed, cache_dir=cache_dir)
+    cfg = est._config()
+    X, codes = est._validate_fit(ds.X, ds.sensitive, cfg.fairness)
+    pre = Pretrainer(torch.from_numpy(est._fit_scaler(X)), codes, cfg, seed, torch.device("cpu"),
+                     StageCache(cache_dir), input_scale=est.scaler_scale_)
+    return est, cfg, codes, pre
+
+
 def parse_variant(text: str) -> dict:
     if text == "default":
         return {}

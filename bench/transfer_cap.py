@@ -16,10 +16,9 @@ import time
 import numpy as np
 import torch
 
-from fairclust import DeepFairClustering, transfer
-from fairclust.cache import StageCache
+from fairclust import transfer
 from fairclust.data import load_dataset
-from fairclust.pretrain import Pretrainer
+from quality import default_pretrainer  # bench/quality.py
 
 
 def main() -> None:
@@ -33,11 +32,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     ds = load_dataset(a.dataset)
-    est = DeepFairClustering(a.n_clusters, random_state=a.seed, cache_dir=a.cache_dir)
-    cfg = est._config()
-    X, codes = est._validate_fit(ds.X, ds.sensitive, cfg.fairness)
-    pre = Pretrainer(torch.from_numpy(est._fit_scaler(X)), codes, cfg, a.seed, torch.device("cpu"),
-                     StageCache(a.cache_dir), input_scale=est.scaler_scale_)
+    est, cfg, codes, pre = default_pretrainer(ds, a.seed, a.cache_dir, a.n_clusters)
     encoder, key = pre.shared_encoder()
     P = pre.teacher_assignments(a.n_clusters, encoder, key)
     if not all(pre.loaded_from_cache.values()):

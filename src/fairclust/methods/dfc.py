@@ -211,10 +211,10 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                     return self._align(space, P_teachers, pre.teachers_first, codes, cfg, seed, kind=kind)
 
                 P_np, self.matching_, self.teacher_refit_ = pre.matched_teachers(P_np, match, where, enc_key)
-                if where in ("input", "canonical") and pre.unscaled_space() is not None:
-                    self.matching_ = [{**r, "space": "unscaled"} for r in self.matching_]
-                if where == "contrastive":
-                    self.matching_ = [{**r, "space": "contrastive"} for r in self.matching_]
+                unscaled = where in ("input", "canonical") and pre.unscaled_space() is not None
+                label = "contrastive" if where == "contrastive" else "unscaled" if unscaled else None
+                if label is not None:  # the records say where the groups were compared, where it is not the setting's
+                    self.matching_ = [{**r, "space": label} for r in self.matching_]
             if cfg.init_centers == "teachers":
                 with pre.stages.measure("centers"):
                     centers = pre.teacher_centers(encoder, P_np)
