@@ -49,7 +49,7 @@ def test_channels_last_encoder_keeps_values():
     with torch.no_grad():
         a = ours.encoder(X.contiguous(memory_format=torch.channels_last))[0]
         r = theirs.encoder(X)[0]
-    assert ours.encoder.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert ours.encoder.features[3].weight.is_contiguous(memory_format=torch.channels_last)
     assert torch.allclose(a, r, rtol=1e-4, atol=1e-5)
 
 
@@ -68,3 +68,43 @@ def test_gather_equals_concatenating_the_batches(n):
     ref = torch.cat(list(batched(fn, X, batch_size=1000)))
     assert out.dtype == torch.float64 and out.shape == (n, 3)
     torch.testing.assert_close(out, ref, rtol=0, atol=0)
+
+
+def test_the_vae_pretraining_runs_channels_last_with_the_plain_layouts_gradients():
+    """The shared VAE trains NHWC (~1.3x faster convolutions on CPU): the same loss and gradients as the plain
+    NCHW encoder and decoder on one batch, and the state it returns loads into a plain encoder."""
+    import copy
+
+    from fairclust.config import DFCConfig
+    from fairclust.losses import vae_loss
+    from fairclust.nn import make_decoder, make_encoder, nhwc
+    from fairclust.pretrain import train_vae
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    X = torch.rand(32, 1, 32, 32, dtype=torch.float64)
+    plain = [make_encoder((1, 32, 32), 16, True).double(), make_decoder((1, 32, 32), 16).double()]
+    fast = copy.deepcopy(plain)
+    nhwc(*fast)
+    assert fast[0].features[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast[1].deconv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    losses = []
+    for (enc, dec), x in ((plain, X), (fast, X.contiguous(memory_format=torch.channels_last))):
+        mu, logvar = enc(x)
+        loss = vae_loss(x, dec(mu), mu, logvar, "bce", 1.0)
+        loss.backward()
+        losses.append(float(loss))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-10)
+    pairs = list(zip([p for m in fast for p in m.parameters()], [p for m in plain for p in m.parameters()]))
+    scale = max(r.grad.abs().max().item() for _, r in pairs)  # some are zero up to rounding (a bias before BN)
+    for a, r in pairs:
+        assert torch.allclose(a.grad, r.grad, rtol=1e-7, atol=1e-10 * scale)
+
+    state = train_vae(X.float(), np.repeat([0, 1], 16), DFCConfig(center_input=True, latent_dim=16,
+                      pretrain_batch_size=8), 0, torch.device("cpu"), epochs=1, desc="", verbose=False)
+    assert state["features.3.weight"].is_contiguous(memory_format=torch.channels_last)  # trained NHWC (a 1-channel weight passes either way)
+    enc = make_encoder((1, 32, 32), 16, True)
+    enc.load_state_dict(state)
+    enc.eval()
+    with torch.no_grad():
+        assert torch.isfinite(enc(X.float())[0]).all()

@@ -33,7 +33,7 @@ from .config import (
 from .embedding import embed, kmeans, soft_assign
 from .errors import FairclustError, FairclustWarning
 from .losses import dec_divergence, dec_target, vae_loss
-from .nn import make_decoder, make_encoder, sample_z, student_t
+from .nn import make_decoder, make_encoder, nhwc, nhwc_input, sample_z, student_t
 from .perf import Stages
 from .persist import plain
 from .sampling import BalancedSampler, sample_per_group
@@ -42,7 +42,7 @@ from .utils import progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
-STAGE_VERSIONS = {SHARED_VAE: 2, DEC_TEACHERS: 2, UMAP_TEACHERS: 3, INIT_CENTERS: 2, MATCHING: 1}
+STAGE_VERSIONS = {SHARED_VAE: 3, DEC_TEACHERS: 3, UMAP_TEACHERS: 3, INIT_CENTERS: 2, MATCHING: 1}
 # feature vectors are taken as on one scale (the auto teacher may cluster them unstandardised) when the ranges of
 # their non-constant features are within this factor of the median range: an order of magnitude
 UNSCALED_RANGE_RATIO = 10.0
@@ -84,6 +84,7 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int,
     condition = condition and n_groups > 1
     enc = make_encoder(shape, s.latent_dim, s.center_input).to(device)
     dec = make_decoder(shape, s.latent_dim + (n_groups if condition else 0)).to(device)
+    nhwc(enc, dec)  # the returned state holds the same values in NCHW-loaded encoders
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=s.pretrain_lr)
     if condition:
         onehot = torch.eye(n_groups, device=device)[torch.from_numpy(np.asarray(group_codes, dtype=np.int64)).to(device)]
@@ -96,7 +97,7 @@ def train_vae(X: torch.Tensor, group_codes: np.ndarray, s: DFCConfig, seed: int,
     bar = progress(range(iters), desc=desc, enabled=verbose)
     for it in bar:
         idx = torch.from_numpy(sampler.next())
-        xb = X[idx].to(device, non_blocking=True)
+        xb = nhwc_input(X[idx].to(device, non_blocking=True))
         mu, logvar = enc(xb)
         z = sample_z(mu, logvar, True)
         if condition:
@@ -125,6 +126,7 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: DFC
     n = X.shape[0]
     b = min(s.dec_batch_size, n)
     order, pos, target = rng.permutation(n), 0, None
+    nhwc(encoder)
     encoder.train()
     for it in progress(range(s.dec_iters), desc=desc, enabled=verbose):
         if it % s.dec_update_interval == 0:
@@ -133,7 +135,7 @@ def train_dec(encoder: torch.nn.Module, X: torch.Tensor, n_clusters: int, s: DFC
             order, pos = rng.permutation(n), 0
         idx = torch.from_numpy(order[pos:pos + b])
         pos += b
-        q = student_t(encoder(X[idx].to(device))[0], centers)
+        q = student_t(encoder(nhwc_input(X[idx].to(device)))[0], centers)
         p = target[idx].to(device)
         loss = dec_divergence(p, q)
         opt.zero_grad(set_to_none=True)

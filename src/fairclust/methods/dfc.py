@@ -31,7 +31,7 @@ from ..contrastive import contrastive_applies
 from ..embedding import embed, soft_assign
 from ..errors import FairclustError
 from ..fair_lp import CURVE_DELTAS, fair_labels, fair_prior_shift, fairness_curve
-from ..nn import ConvEncoder, Critic, make_encoder
+from ..nn import Critic, make_encoder, nhwc
 from ..persist import load_model, save_model
 from ..pretrain import Pretrainer, has_contrastive_space
 from ..schedule import Schedule, make_schedule
@@ -379,7 +379,6 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         if name == "critic_":
             return Critic(len(self.cluster_centers_), len(self.groups_))
         enc = make_encoder(self.input_shape_, cfg["latent_dim"], cfg["center_input"])
-        if isinstance(enc, ConvEncoder):  # the layout DFCTrainer trained it in: bit-identical predictions
-            enc.to(memory_format=torch.channels_last)
+        nhwc(enc)  # the layout DFCTrainer trained it in: bit-identical predictions
         return enc
 

@@ -18,7 +18,7 @@ from ..checkpoint import Checkpointer
 from ..config import DFCConfig
 from ..embedding import soft_assign
 from ..losses import dfc_loss_terms
-from ..nn import ConvEncoder, Critic, grad_reverse, grl_coefficient, sample_z, student_t
+from ..nn import Critic, grad_reverse, grl_coefficient, nhwc, nhwc_input, sample_z, student_t
 from ..sampling import BalancedSampler, sample_per_group
 from ..schedule import Schedule
 from ..utils import progress
@@ -36,8 +36,7 @@ class DFCTrainer(nn.Module):
         self.cfg = cfg
         self.schedule = schedule  # T: the learning-rate decay and the GRL ramp read it
         self.gather = None  # set by fairclust.distributed under DDP: all-gathers q across ranks
-        if isinstance(encoder, ConvEncoder):  # NHWC convolutions: same values, ~1.3x faster (docs/benchmarks.md)
-            encoder.to(memory_format=torch.channels_last)
+        nhwc(encoder)
         self.optimizer = torch.optim.Adam(
             [
                 {"params": list(encoder.parameters()) + [self.centers], "lr": cfg.lr, "base_lr": cfg.lr},
@@ -60,9 +59,7 @@ class DFCTrainer(nn.Module):
         L_s are computed on the all-gathered ``q``, so they are the one-process losses.
         """
         cfg = self.cfg
-        if x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        q = self.assign(x)
+        q = self.assign(nhwc_input(x))
         q_all = q if self.gather is None else self.gather(q, self.n_groups)
         l_c, l_s = dfc_loss_terms(q_all, p_teacher, self.n_groups, cfg.align_groups, cfg.target == "teachers")
         logits = self.critic(grad_reverse(q, grl_coefficient(t, self.schedule.n_iters)))

@@ -10,6 +10,8 @@ from .modules import (  # noqa: F401
     grl_coefficient,
     make_decoder,
     make_encoder,
+    nhwc,
+    nhwc_input,
     sample_z,
     student_t,
 )
