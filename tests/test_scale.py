@@ -48,6 +48,9 @@ def test_vae_length_is_epochs_up_to_the_cap():
     assert vae_iterations(140_000, 256, 10, 200_000) == 782
     assert vae_iterations(140_000, 256, 10) == 5469
     assert DFCConfig.resolve("faithful").pretrain_max_samples == 0 and DFCConfig.resolve("paper").pretrain_max_samples == 0
+    cap = DFCConfig.resolve("default").pretrain_max_samples  # 10 epochs of 10,000: every embedded set trains all 10
+    assert vae_iterations(10_000, 256, 10, cap) == vae_iterations(10_000, 256, 10) == 391
+    assert vae_iterations(20_000, 256, 10, cap) == vae_iterations(10_000, 256, 10)  # larger data: the budget
 
 
 def test_evaluation_sample_is_all_below_the_cap_and_per_group_above():

@@ -58,7 +58,7 @@ class EncoderConfig(Config):
                                    stages=(SHARED_VAE,))
     pretrain_max_samples: int = setting(
         0, "cap on the samples the shared VAE pretraining draws, all groups together (0: none); on large data the "
-        "epochs stop there", recipes={"default": 200_000}, minimum=0, stages=(SHARED_VAE,))
+        "epochs stop there", recipes={"default": 100_000}, minimum=0, stages=(SHARED_VAE,))
     pretrain_batch_size: int = setting(128, "VAE pretraining samples per group per batch", recipes={"paper": 256},
                                        minimum=0, positive=True, public=False, stages=(SHARED_VAE, DEC_TEACHERS))
     pretrain_lr: float = setting(1e-3, "VAE pretraining Adam learning rate", minimum=0, positive=True, public=False,
