@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .nn import nhwc, nhwc_input
 from .transfer import _transfer_input
 
 CONTRASTIVE_BATCH = 256  # samples per update (two views each)
@@ -83,7 +84,7 @@ def image_view(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     blur = (_uniform(n, gen, dev) < 0.5).view(n, 1, 1, 1)
     x = torch.where(blur, F.avg_pool2d(x, 3, 1, 1), x)
     x = x + 0.05 * torch.randn(x.shape, generator=gen).to(dev)
-    return x.contiguous(memory_format=torch.channels_last)
+    return nhwc_input(x)
 
 
 def _standardise(X: np.ndarray) -> np.ndarray:
@@ -131,8 +132,9 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        Xt = torch.from_numpy(_at_most(_standardise(X), side)).to(device).contiguous(memory_format=torch.channels_last)
-        encoder = _image_encoder(Xt.shape[1]).to(memory_format=torch.channels_last)
+        Xt = nhwc_input(torch.from_numpy(_at_most(_standardise(X), side)).to(device))
+        encoder = _image_encoder(Xt.shape[1])
+        nhwc(encoder)
         width = CONTRASTIVE_FEATURES
         head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 64))
         encoder, head = encoder.to(device), head.to(device)

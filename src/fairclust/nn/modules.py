@@ -153,10 +153,11 @@ def _norm(width: int, norm: bool, dims: int = 1) -> list[nn.Module]:
 
 def nhwc(*modules: nn.Module) -> None:
     """Put the convolutional ones of ``modules`` in channels-last (NHWC) layout, in place: oneDNN's faster
-    convolutions on CPU (the VAE's pretraining ~1.2x, DFC's loop ~1.3x: docs/benchmarks.md), the same values up to
-    float rounding. Feature-vector (MLP) networks are left as they are."""
+    convolutions on CPU (the VAE's pretraining ~1.2x, DFC's loop ~1.3x, the SimCLR encoder ~1.5x:
+    docs/benchmarks.md), the same values up to float rounding. Networks without convolutions (feature vectors' MLPs)
+    are left as they are."""
     for m in modules:
-        if isinstance(m, (ConvEncoder, ConvDecoder)):
+        if any(isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) for layer in m.modules()):
             m.to(memory_format=torch.channels_last)
 
 
