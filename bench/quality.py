@@ -93,7 +93,8 @@ def make_model(k: int, seed: int, cache: str, params: dict) -> DeepFairClusterin
     return (Tuned if settings else DeepFairClustering)(k, random_state=seed, cache_dir=cache, **params)
 
 
-def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | None = None) -> dict:
+def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | None = None,
+            curves: bool = False) -> dict:
     import contextlib
 
     import torch
@@ -104,7 +105,8 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
     with (contextlib.nullcontext(warm_cache) if warm_cache else tempfile.TemporaryDirectory()) as cache:
         t0 = time.perf_counter()
         model = make_model(k, seed, cache, parse_variant(variant))
-        model.fit(ds.X, sensitive_features=ds.sensitive)
+        # y (with --curves) only scores DFC's evaluations in history_; it never influences training
+        model.fit(ds.X, ds.y if curves else None, sensitive_features=ds.sensitive)
         seconds = time.perf_counter() - t0
     g = np.asarray(ds.sensitive)
     argmax = model.predict(ds.X)
@@ -127,6 +129,8 @@ def one_run(ds, seed: int, variant: str, threads: int | None, warm_cache: str | 
         "iterations_run": model.history_.get("iterations_run"), "n_iters": model.schedule_.n_iters,
         "cache": "warm" if warm_cache else "cold",
         "seconds": seconds, "timings": model.timings_,
+        **({"evals": [{key: e.get(key) for key in ("iteration", "accuracy", "balance", "changed")}
+                      for e in model.history_.get("evals", [])]} if curves else {}),
     }
 
 
@@ -163,6 +167,9 @@ def main() -> None:
     ap.add_argument("--warm-cache", default=None,
                     help="a pretraining cache to reuse (seconds then count only what was not cached)")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--curves", action="store_true",
+                    help="score DFC's evaluations with the true labels (history_: iteration, accuracy, balance, "
+                         "labels changed) and keep them in the rows as evals (labels never influence training)")
     ap.add_argument("--flatten", action="store_true",
                     help="images as N x D feature vectors (the vector path on the same data; rows say vectors)")
     ap.add_argument("--limit", type=int, default=None,
@@ -181,7 +188,7 @@ def main() -> None:
                 for variant in args.variants.split(","):
                     if (ds.name, seed, variant) in done:
                         continue
-                    row = one_run(ds, seed, variant, args.threads, args.warm_cache)
+                    row = one_run(ds, seed, variant, args.threads, args.warm_cache, args.curves)
                     rows.append(row)
                     with out.open("a") as fh:
                         fh.write(json.dumps(row) + "\n")

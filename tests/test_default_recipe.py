@@ -62,6 +62,26 @@ def default_fit(reversed_digits, tmp_path_factory):
     return model.fit(X, y, sensitive_features=g), cache
 
 
+def test_dfc_stops_where_its_schedule_says(reversed_digits, default_fit, monkeypatch):
+    """The training loop asks the schedule's rule (Schedule.stops, its one place) after every evaluation, with every
+    evaluation's share of labels changed so far, and stops at the first yes (the pretraining cached: DFC alone)."""
+    from fairclust.schedule import Schedule
+
+    X, y, g = reversed_digits
+    _, cache = default_fit
+    asked = []
+
+    def stops(self, changed):
+        asked.append(list(changed))
+        return len(changed) == 3
+
+    monkeypatch.setattr(Schedule, "stops", stops)
+    model = DeepFairClustering(10, random_state=0, cache_dir=str(cache), **SMALL).fit(X, y, sensitive_features=g)
+    evals = model.history_["evals"]
+    assert len(evals) == 3 and model.history_["iterations_run"] == evals[-1]["iteration"] < model.schedule_.n_iters
+    assert asked == [[e["changed"] for e in evals[:j]] for j in (1, 2, 3)] and asked[0] == [None]
+
+
 def test_default_recipe_is_fair_and_accurate(reversed_digits, default_fit):
     X, y, g = reversed_digits
     model, _ = default_fit
@@ -221,6 +241,41 @@ def test_umap_calls_build_umaps_own_graph_and_leave_the_library_as_they_found_it
     assert torch.get_num_threads() == threads == 1
     assert (own != 0).toarray().tolist() == (ours != 0).toarray().tolist()  # the same neighbours
     np.testing.assert_allclose(ours.toarray(), own.toarray(), atol=1e-5)
+
+
+def test_umap_calls_find_a_large_sets_neighbours_exactly_and_never_call_pynndescent(monkeypatch):
+    """From 4,096 samples umap-learn searches neighbours with pynndescent, which numba compiles, uncached, in every
+    process (~95 s on the first 10,000-sample fit); the teachers' calls find Euclidean neighbours exactly instead
+    (fairclust.teachers.ExactNeighbors), for the fit's graph and for transform's placement. Checked against an
+    independent float64 brute force on continuous data (no ties), with pynndescent made to fail if called; every
+    swapped function is put back after the call."""
+    import umap.umap_ as graph
+
+    from fairclust.teachers import ExactNeighbors, _umap_calls
+
+    def refused(*args, **kwargs):
+        raise AssertionError("pynndescent was called")
+
+    monkeypatch.setattr(graph, "NNDescent", refused)
+    kept = graph.nearest_neighbors
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4200, 5)).astype(np.float32)
+    new = rng.normal(size=(40, 5)).astype(np.float32)
+
+    def brute(queries: np.ndarray, k: int) -> np.ndarray:
+        q, d = queries.astype(np.float64), z.astype(np.float64)
+        dist = (q ** 2).sum(1)[:, None] - 2 * q @ d.T + (d ** 2).sum(1)[None]
+        return np.argsort(dist, axis=1)[:, :k]
+
+    with _umap_calls() as umap_module:
+        reducer = umap_module.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=6, init="random").fit(z)
+        placed = reducer.transform(new)
+    assert graph.nearest_neighbors is kept
+    np.testing.assert_array_equal(reducer._knn_indices, brute(z, 15))  # each sample its own first neighbour
+    assert placed.shape == (40, 2) and np.isfinite(placed).all()
+    idx, dist = ExactNeighbors(z).query(new, 15)
+    np.testing.assert_array_equal(idx, brute(new, 15))
+    assert idx.dtype == np.int32 and dist.dtype == np.float32 and (np.diff(dist, axis=1) >= 0).all()
 
 
 def test_umap_teacher_on_a_subsample_places_the_rest_out_of_sample(digits):

@@ -43,6 +43,30 @@ def test_capped_schedule_keeps_small_runs_and_stops_large_ones_at_the_cap():
     assert not make_schedule(DFCConfig.resolve("faithful"), [70_000, 70_000]).capped  # fixed T, as before
 
 
+def test_stopping_rule_stops_once_the_labels_stop_settling():
+    """The default recipe stops DFC once fewer than 1% of the labels changed since the last evaluation (DEC's rule)
+    or once that share made no new low for 2 evaluations in a row. Fashion-MNIST 20k's measured shares (real
+    images, seed 0, results.md) stop at the 7th evaluation, iteration 553 of 1,172, where DEC's rule alone ran all
+    1,172 at an argmax accuracy of 0.654-0.656 throughout; a share that keeps falling stops only below 1%."""
+    import dataclasses
+
+    sched = make_schedule(DFCConfig.resolve("default"), [10_000, 10_000])
+    assert sched.stop_tol == 0.01 and sched.stop_patience == 2
+
+    def first_stop(schedule, changed):
+        return next((j for j in range(1, len(changed) + 1) if schedule.stops(changed[:j])), None)
+
+    fashion = [None, 0.04295, 0.03155, 0.02715, 0.0219, 0.0234, 0.02425, 0.019, 0.01515]
+    assert first_stop(sched, fashion) == 7
+    assert first_stop(dataclasses.replace(sched, stop_patience=3), fashion) is None
+    assert first_stop(dataclasses.replace(sched, stop_patience=0), fashion) is None  # DEC's rule alone
+    falling = [None, 0.06, 0.03, 0.02, 0.03, 0.015, 0.012, 0.011, 0.009]  # one rise, then new lows
+    assert first_stop(sched, falling) == 9
+    assert first_stop(sched, [None, 0.02, 0.02, 0.02]) == 4  # a tie is no new low
+    faithful = make_schedule(DFCConfig.resolve("faithful"), [10_000, 10_000])  # fixed T: never stops early
+    assert faithful.stop_patience == 0 and first_stop(faithful, fashion + [0.0]) is None
+
+
 def test_vae_length_is_epochs_up_to_the_cap():
     assert vae_iterations(20_000, 256, 10, 200_000) == vae_iterations(20_000, 256, 10) == 782
     assert vae_iterations(140_000, 256, 10, 200_000) == 782

@@ -156,6 +156,11 @@ class DFCConfig(DECConfig):
                                "on large data T stops there and the evaluations keep their number",
                                recipes={"default": 300_000}, minimum=0)
     stop_tol: float = STOP_TOL(0.0, default=0.01)
+    stop_patience: int = setting(
+        0, "also stop once the share of labels changed between two evaluations has not reached a new low for this "
+        "many evaluations in a row: the assignments have stopped settling and only samples on the clusters' borders "
+        "still flip, at a rate stop_tol need not reach (0: off; results.md)", recipes={"default": 2}, minimum=0,
+        public=False)
     eval_every: int = setting(100, "iterations between evaluations with a fixed T (with epochs: once per epoch)",
                               recipes={"paper": 1000}, minimum=0, positive=True, public=False)
     eval_max_samples: int = setting(0, "the evaluations (stopping rule, history) read at most this many samples per "

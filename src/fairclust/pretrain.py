@@ -42,7 +42,7 @@ from .utils import progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
-STAGE_VERSIONS = {SHARED_VAE: 3, DEC_TEACHERS: 3, UMAP_TEACHERS: 3, INIT_CENTERS: 2, MATCHING: 1}
+STAGE_VERSIONS = {SHARED_VAE: 3, DEC_TEACHERS: 3, UMAP_TEACHERS: 4, INIT_CENTERS: 2, MATCHING: 1}
 # feature vectors are taken as on one scale (the auto teacher may cluster them unstandardised) when the ranges of
 # their non-constant features are within this factor of the median range: an order of magnitude
 UNSCALED_RANGE_RATIO = 10.0

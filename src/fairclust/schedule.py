@@ -15,7 +15,8 @@ class Schedule:
 
     ``n_iters`` is T (learning-rate decay and the GRL ramp read it); the labels are checked
     every ``eval_every`` iterations, and training stops early once fewer than ``stop_tol``
-    of them changed since the previous check.
+    of them changed since the previous check, or (``stop_patience`` > 0) once that share has
+    not reached a new low for ``stop_patience`` checks in a row (:meth:`stops`).
     """
 
     n_iters: int
@@ -25,6 +26,20 @@ class Schedule:
     epochs: float  # 0: a fixed n_iters
     stop_tol: float
     capped: bool = False  # T set by max_samples instead of the epochs
+    stop_patience: int = 0
+
+    def stops(self, changed: list[float | None]) -> bool:
+        """Whether training stops after the evaluations whose shares of labels changed (since the evaluation before;
+        None for the first) are ``changed``, in order: the last is below ``stop_tol`` (DEC's rule), or with
+        ``stop_patience`` > 0 the last ``stop_patience`` were all at or above the lowest before them (the labels
+        stopped settling). A function of the history alone, so a resumed run stops where an unbroken one does."""
+        seen = [c for c in changed if c is not None]
+        if self.stop_tol <= 0 or not seen:
+            return False
+        if seen[-1] < self.stop_tol:
+            return True
+        p = self.stop_patience
+        return 0 < p < len(seen) and min(seen[-p:]) >= min(seen[:-p])
 
     def lr_factor(self, t: int) -> float:
         """The paper's decay ``(1 + 10 t / T)^-0.75``."""
@@ -44,6 +59,7 @@ def make_schedule(cfg: Any, group_sizes: Iterable[int]) -> Schedule:
     Otherwise ``cfg.n_iters`` iterations evaluated every ``cfg.eval_every``.
     """
     sizes = list(group_sizes)
+    patience = cfg.stop_patience
     largest = int(max(sizes))
     b = min(cfg.batch_size, largest)
     per_epoch = max(1, math.ceil(largest / b))
@@ -52,8 +68,9 @@ def make_schedule(cfg: Any, group_sizes: Iterable[int]) -> Schedule:
         T_cap = math.ceil(cfg.max_samples / (b * len(sizes))) if cfg.max_samples else T
         if T_cap < T:
             T = max(1, T_cap)
-            return Schedule(T, max(1, math.ceil(T / cfg.epochs)), b, per_epoch, cfg.epochs, cfg.stop_tol, True)
-        return Schedule(T, per_epoch, b, per_epoch, cfg.epochs, cfg.stop_tol)
-    return Schedule(cfg.n_iters, cfg.eval_every, b, per_epoch, 0.0, cfg.stop_tol)
+            return Schedule(T, max(1, math.ceil(T / cfg.epochs)), b, per_epoch, cfg.epochs, cfg.stop_tol, True,
+                            patience)
+        return Schedule(T, per_epoch, b, per_epoch, cfg.epochs, cfg.stop_tol, stop_patience=patience)
+    return Schedule(cfg.n_iters, cfg.eval_every, b, per_epoch, 0.0, cfg.stop_tol, stop_patience=patience)
 
 

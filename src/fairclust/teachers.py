@@ -165,6 +165,11 @@ def _umap_calls():
       the same distances up to float rounding);
     * its per-row graph kernels (:func:`_serial_kernels`) compiled serially and cached on disk instead of compiled
       in parallel mode in every process (the first fit in a process: 22.6 s, serial 12.4 s, cached 4.0 s);
+    * a larger data set's neighbours (4,096 samples or more: a refitted teacher, out-of-sample placement): umap-learn
+      finds them with pynndescent, whose search numba compiles in every process, uncached (the first fit of 5,000
+      MNIST images in a new process: 81.8 s, 10.4 s with the exact search; bench/umap_calls.py); Euclidean neighbours are found
+      exactly instead (:class:`ExactNeighbors`: scikit-learn's brute-force search, BLAS, in chunks), the fit's own
+      and ``transform``'s (the same neighbours up to ties, where pynndescent's are approximate);
     * UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS says), and
       numba's OpenMP layer shares torch's runtime: torch would then train on every core. Torch's count is put back.
 
@@ -172,7 +177,8 @@ def _umap_calls():
     umap = _umap()
     graph = umap.umap_
     swaps = {**_serial_kernels(graph), "pairwise_distances": _named_euclidean(graph.pairwise_distances,
-                                                                              umap.distances.euclidean)}
+                                                                              umap.distances.euclidean),
+             "nearest_neighbors": _exact_euclidean_neighbors(graph.nearest_neighbors)}
     kept = {name: getattr(graph, name) for name in swaps}
     threads = torch.get_num_threads()
     try:
@@ -192,6 +198,38 @@ def _named_euclidean(pairwise_distances, euclidean):
     def distances(X, Y=None, metric="euclidean", **kwds):
         return pairwise_distances(X, Y, metric="euclidean" if metric is euclidean and not kwds else metric, **kwds)
     return distances
+
+
+def _exact_euclidean_neighbors(nearest_neighbors):
+    """umap-learn's ``nearest_neighbors`` that finds Euclidean neighbours of dense data exactly
+    (:class:`ExactNeighbors`), and hands anything else to the library's own."""
+    def neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state, *args, **kwargs):
+        if metric != "euclidean" or metric_kwds or not isinstance(X, np.ndarray):
+            return nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state, *args, **kwargs)
+        index = ExactNeighbors(X)
+        return (*index.query(X, n_neighbors), index)
+    return neighbors
+
+
+class ExactNeighbors:
+    """A Euclidean neighbour index with the interface umap-learn asks of pynndescent's (``query``, which
+    ``UMAP.transform`` calls, and ``_angular_trees``): scikit-learn's exact brute-force search (BLAS distances,
+    in chunks of bounded memory). A point queried against the data it indexes is its own first neighbour, as in
+    pynndescent's graph."""
+
+    _angular_trees = False
+
+    def __init__(self, data: np.ndarray):
+        from sklearn.neighbors import NearestNeighbors
+
+        self._raw_data = data
+        self._search = NearestNeighbors(algorithm="brute", metric="euclidean").fit(data)
+
+    def query(self, X: np.ndarray, k: int, epsilon: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest indexed points of every row of ``X`` (indices int32, distances float32, nearest first);
+        ``epsilon`` (pynndescent's search breadth) has no meaning for an exact search."""
+        dists, idx = self._search.kneighbors(X, n_neighbors=k)
+        return idx.astype(np.int32), dists.astype(np.float32)
 
 
 SERIAL_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")

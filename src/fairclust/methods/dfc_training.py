@@ -176,9 +176,8 @@ def train(trainer: DFCTrainer, Xt: torch.Tensor, P: torch.Tensor, codes: np.ndar
             if (t + 1) % sched.eval_every == 0 or last:
                 if distributed.is_main():
                     q_eval = _evaluate(trainer, X_eval, device, codes_eval, y_eval, n_clusters, history, t + 1)
-                    changed = history["evals"][-1]["changed"]
-                    # DEC's stopping rule: the assignments stopped changing
-                    stop = bool(sched.stop_tol > 0 and changed is not None and changed < sched.stop_tol)
+                    # DEC's stopping rule (the assignments stopped changing), or they stopped settling
+                    stop = sched.stops([e["changed"] for e in history["evals"]])
                 if sched.stop_tol > 0:
                     stop = distributed.broadcast_flag(dctx, stop)
             ckpt.after_iteration(t + 1, sched.n_iters, trainer, sampler, history, pending)
