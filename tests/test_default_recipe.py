@@ -247,8 +247,9 @@ def test_umap_calls_find_a_large_sets_neighbours_exactly_and_never_call_pynndesc
     """From 4,096 samples umap-learn searches neighbours with pynndescent, which numba compiles, uncached, in every
     process (~95 s on the first 10,000-sample fit); the teachers' calls find Euclidean neighbours exactly instead
     (fairclust.teachers.ExactNeighbors), for the fit's graph and for transform's placement. Checked against an
-    independent float64 brute force on continuous data (no ties), with pynndescent made to fail if called; every
-    swapped function is put back after the call."""
+    independent float64 brute force on continuous data, with pynndescent made to fail if called; every swapped
+    function is put back after the call. Compared as sets per row: the 15th and 16th neighbours of any point here are
+    at least 3.6e-6 apart relatively (60x float32 rounding), neighbours inside the 15 only 5e-7 (8x)."""
     import umap.umap_ as graph
 
     from fairclust.teachers import ExactNeighbors, _umap_calls
@@ -271,10 +272,11 @@ def test_umap_calls_find_a_large_sets_neighbours_exactly_and_never_call_pynndesc
         reducer = umap_module.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=6, init="random").fit(z)
         placed = reducer.transform(new)
     assert graph.nearest_neighbors is kept
-    np.testing.assert_array_equal(reducer._knn_indices, brute(z, 15))  # each sample its own first neighbour
+    np.testing.assert_array_equal(np.sort(reducer._knn_indices, 1), np.sort(brute(z, 15), 1))
+    assert (reducer._knn_indices[:, 0] == np.arange(len(z))).all()  # each sample its own first neighbour
     assert placed.shape == (40, 2) and np.isfinite(placed).all()
     idx, dist = ExactNeighbors(z).query(new, 15)
-    np.testing.assert_array_equal(idx, brute(new, 15))
+    np.testing.assert_array_equal(np.sort(idx, 1), np.sort(brute(new, 15), 1))
     assert idx.dtype == np.int32 and dist.dtype == np.float32 and (np.diff(dist, axis=1) >= 0).all()
 
 
