@@ -56,6 +56,13 @@ MNIST_GROUP = ("from fairclust.data import load_dataset; ds = load_dataset('mnis
                "g = np.asarray(ds.sensitive); x = np.asarray(ds.X)[g == g[0]].reshape(int((g == g[0]).sum()), -1)")
 
 
+def first_fit(ours: bool, data: str, env: dict) -> float:
+    """Seconds of the first UMAP fit of ``data`` (code that sets ``x``) in a new process, ours or umap-learn's."""
+    code = FIRST_FIT.format(ours=ours, data=data)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return float(out.stdout.split()[-1])
+
+
 def data_sets() -> dict[str, tuple[np.ndarray, int]]:
     """name -> (PCA-50 features, samples fitted); the rest of the set is placed by ``transform``."""
     from sklearn.datasets import load_digits
@@ -126,9 +133,7 @@ def main() -> None:
             env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "NUMBA_CACHE_DIR": numba_cache}
             for label, ours in (("warm-up", False), ("umap-learn", False), ("fairclust (kernels compiled)", True),
                                 ("fairclust (kernels cached)", True)):
-                code = FIRST_FIT.format(ours=ours, data=DIGITS)
-                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-                first[label] = float(out.stdout.split()[-1])
+                first[label] = first_fit(ours, DIGITS, env)
         first.pop("warm-up")
         print(json.dumps({"first fit in a new process, digits (s)": {k: round(v, 2) for k, v in first.items()},
                           "ratios": [round(first["umap-learn"] / first[k], 2) for k in list(first)[1:]]}), flush=True)
@@ -138,9 +143,7 @@ def main() -> None:
         large = {}
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
         for label, ours in (("fairclust (warm-up)", True), ("umap-learn", False), ("fairclust", True)):
-            out = subprocess.run([sys.executable, "-c", FIRST_FIT.format(ours=ours, data=MNIST_GROUP)],
-                                 capture_output=True, text=True, check=True, env=env)
-            large[label] = float(out.stdout.split()[-1])
+            large[label] = first_fit(ours, MNIST_GROUP, env)
         large.pop("fairclust (warm-up)")
         print(json.dumps({"first fit in a new process, 5,000 MNIST images (s)":
                           {k: round(v, 2) for k, v in large.items()},

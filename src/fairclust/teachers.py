@@ -167,9 +167,9 @@ def _umap_calls():
       in parallel mode in every process (the first fit in a process: 22.6 s, serial 12.4 s, cached 4.0 s);
     * a larger data set's neighbours (4,096 samples or more: a refitted teacher, out-of-sample placement): umap-learn
       finds them with pynndescent, whose search numba compiles in every process, uncached (the first fit of 5,000
-      MNIST images in a new process: 81.8 s, 10.4 s with the exact search; bench/umap_calls.py); Euclidean neighbours are found
-      exactly instead (:class:`ExactNeighbors`: scikit-learn's brute-force search, BLAS, in chunks), the fit's own
-      and ``transform``'s (the same neighbours up to ties, where pynndescent's are approximate);
+      MNIST images in a new process: 81.8 s, 10.4 s with the exact search; bench/umap_calls.py); Euclidean
+      neighbours are found exactly instead (:class:`ExactNeighbors`: scikit-learn's brute-force search, BLAS, in
+      chunks), the fit's own and ``transform``'s (the same neighbours up to ties, where pynndescent's are approximate);
     * UMAP ends by restoring numba's thread count (the machine's core count, whatever OMP_NUM_THREADS says), and
       numba's OpenMP layer shares torch's runtime: torch would then train on every core. Torch's count is put back.
 
@@ -222,7 +222,6 @@ class ExactNeighbors:
     def __init__(self, data: np.ndarray):
         from sklearn.neighbors import NearestNeighbors
 
-        self._raw_data = data
         self._search = NearestNeighbors(algorithm="brute", metric="euclidean").fit(data)
 
     def query(self, X: np.ndarray, k: int, epsilon: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
