@@ -47,8 +47,9 @@ def default_pretrainer(ds, seed: int, cache_dir: str, n_clusters: int | None = N
     est = DeepFairClustering(n_clusters or ds.n_classes, random_state=seed, cache_dir=cache_dir)
     cfg = est._config()
     X, codes = est._validate_fit(ds.X, ds.sensitive, cfg.fairness)
-    pre = Pretrainer(torch.from_numpy(est._fit_scaler(X)), codes, cfg, seed, torch.device("cpu"),
-                     StageCache(cache_dir), input_scale=est.scaler_scale_)
+    Xt = torch.from_numpy(est._fit_scaler(X, cfg.input_side))
+    pre = Pretrainer(est._teachers_input(X, Xt), codes, cfg, seed, torch.device("cpu"),
+                     StageCache(cache_dir), input_scale=est.scaler_scale_, net_X=Xt)
     return est, cfg, codes, pre
 
 

@@ -16,8 +16,9 @@ from sklearn.datasets import load_digits
 from fairclust import DeepFairClustering, metrics
 from fairclust.align import align_teachers
 from fairclust.config import DFCConfig
-from fairclust.contrastive import _at_most, _standardise, contrastive_embedding
+from fairclust.contrastive import CONTRASTIVE_SIDE, _standardise, contrastive_embedding
 from fairclust.errors import FairclustError
+from fairclust.utils import images_at_most
 
 from digit_scenes import framed_digits  # tests/digit_scenes.py
 
@@ -56,9 +57,10 @@ def test_large_images_are_seen_at_16_pixels_a_side_and_still_cluster(digit_image
     (one thread; the bound 0.021 below the lowest: a breakage, not a seed, fails it)."""
     X, y = digit_images
     big = F.interpolate(torch.from_numpy(X), size=(32, 24), mode="bilinear", align_corners=False).numpy()
-    assert _at_most(big).shape == (len(X), 1, 16, 12)
-    assert _at_most(X) is X
-    assert _at_most(np.zeros((2, 3, 10, 80), np.float32)).shape == (2, 3, 8, 64)  # never below 8 a side
+    assert images_at_most(big, CONTRASTIVE_SIDE).shape == (len(X), 1, 16, 12)
+    assert images_at_most(X, CONTRASTIVE_SIDE) is X
+    wide = np.zeros((2, 3, 10, 80), np.float32)
+    assert images_at_most(wide, CONTRASTIVE_SIDE).shape == (2, 3, 8, 64)  # never below 8 a side
     assert _kmeans_accuracy(y, contrastive_embedding(big, 150, 0)) >= 0.78
 
 

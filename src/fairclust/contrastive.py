@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from .nn import nhwc, nhwc_input
 from .transfer import _transfer_input
+from .utils import images_at_most
 
 CONTRASTIVE_BATCH = 256  # samples per update (two views each)
 CONTRASTIVE_WIDTH = 16  # channels of the image encoder's first block (x2, x4, x4 after)
@@ -95,19 +96,6 @@ def _standardise(X: np.ndarray) -> np.ndarray:
     return _transfer_input(X - np.median(border, axis=2)[:, :, None, None])  # then ink positive, peak 1
 
 
-def _at_most(X: np.ndarray, side: int = CONTRASTIVE_SIDE) -> np.ndarray:
-    """Images ``X`` (N x C x H x W) resized (bilinear, antialiased) so that their larger side is at most ``side``
-    pixels, the aspect kept, but the smaller side not below 8 (the encoder halves it three times); unchanged
-    where they are that small already."""
-    h, w = X.shape[2:]
-    scale = min(1.0, max(side / max(h, w), 8 / min(h, w)))
-    if scale == 1.0:
-        return X
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    return F.interpolate(torch.from_numpy(np.ascontiguousarray(X)), size=size, mode="bilinear", antialias=True,
-                         align_corners=False).numpy()
-
-
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float = CONTRASTIVE_TAU) -> torch.Tensor:
     """SimCLR's loss: each view must pick its partner out of the batch's other 2N - 2 views."""
     z = F.normalize(torch.cat([z1, z2]), dim=1)
@@ -123,16 +111,17 @@ def contrastive_embedding(X: np.ndarray, steps: int, seed: int, device: str | to
     ``CONTRASTIVE_MAX_EPOCHS`` passes over ``X`` where that is fewer; every image's L2-normalised features
     (N x ``CONTRASTIVE_FEATURES``).
 
-    Images are normalised by :func:`_standardise` and seen at most ``side`` pixels a side (:func:`_at_most`;
-    ``CONTRASTIVE_SIDE`` in the library, other values for measuring). Seeded; the caller's global torch random state is left
-    as it was. ``progress_bar``: a callable taking the number of updates done.
+    Images are normalised by :func:`_standardise` and seen at most ``side`` pixels a side
+    (:func:`fairclust.utils.images_at_most`; ``CONTRASTIVE_SIDE`` in the library, other values for measuring).
+    Seeded; the caller's global torch random state is left as it was. ``progress_bar``: a callable taking the number
+    of updates done.
     """
     if steps <= 0 or np.ndim(X) != 4 or len(X) < 2 or min(np.shape(X)[2:]) < 8:
         raise ValueError("contrastive_embedding needs images (N x C x H x W, N >= 2, H and W >= 8) and steps > 0")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        Xt = nhwc_input(torch.from_numpy(_at_most(_standardise(X), side)).to(device))
+        Xt = nhwc_input(torch.from_numpy(images_at_most(_standardise(X), side)).to(device))
         encoder = _image_encoder(Xt.shape[1])
         nhwc(encoder)
         width = CONTRASTIVE_FEATURES

@@ -38,7 +38,7 @@ from .perf import Stages
 from .persist import plain
 from .sampling import BalancedSampler, sample_per_group
 from .teachers import UmapGmm, most_agreeing, umap_gmm_options
-from .utils import progress
+from .utils import images_at_most, progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
@@ -160,8 +160,14 @@ class Pretrainer:
     """Runs (or loads from the cache) the three pretraining stages for one data set."""
 
     def __init__(self, X: torch.Tensor, group_codes: np.ndarray, settings: EncoderConfig, seed: int,
-                 device: torch.device, cache: StageCache, verbose: bool = False, input_scale: np.ndarray | None = None):
-        self.X = X
+                 device: torch.device, cache: StageCache, verbose: bool = False, input_scale: np.ndarray | None = None,
+                 net_X: torch.Tensor | None = None):
+        self.X = X  # what the teachers' spaces and the pairing read (images at their own size)
+        # what the networks read (the shared VAE, DEC's teachers, the embedding): images resized to at most
+        # input_side pixels a side (as the estimators' _fit_scaler gives it: pass it to skip a second resize)
+        if net_X is None:
+            net_X = torch.from_numpy(images_at_most(X.numpy(), getattr(settings, "input_side", 0)))
+        self.net_X = net_X
         # feature vectors: X is standardised and this is each feature's scale (X * scale is the input in its own
         # units, up to a shift); the auto teacher may try that space too (unscaled_space)
         self.input_scale = None if input_scale is None else np.asarray(input_scale, dtype=np.float32)
@@ -173,7 +179,7 @@ class Pretrainer:
         self.cache = cache
         self.verbose = verbose
         self.data_key = fingerprint(X, self.codes)
-        self.shape = tuple(X.shape[1:])
+        self.shape = tuple(self.net_X.shape[1:])  # the networks' input shape
         self.stages = Stages()  # seconds and peak memory of every stage run or loaded
         self.timings = self.stages.seconds
         self.loaded_from_cache: dict[str, bool] = {}
@@ -207,7 +213,7 @@ class Pretrainer:
         """Stage 1: the shared VAE encoder, trained on group-balanced batches."""
         state, key = self._cached(
             SHARED_VAE, {},
-            lambda: {"encoder": train_vae(self.X, self.codes, self.s, self.seed, self.device,
+            lambda: {"encoder": train_vae(self.net_X, self.codes, self.s, self.seed, self.device,
                                           epochs=self.s.pretrain_epochs, desc="pretrain shared VAE", verbose=self.verbose,
                                           max_samples=self.s.pretrain_max_samples)},
         )
@@ -234,7 +240,7 @@ class Pretrainer:
             P = torch.zeros(self.X.shape[0], n_clusters)
             for g in range(self.n_groups):
                 members = np.flatnonzero(self.codes == g)
-                Xg = self.X[torch.from_numpy(members)]
+                Xg = self.net_X[torch.from_numpy(members)]
                 seed_g = self.seed + 1000 * (g + 1)
                 state = train_vae(Xg, np.zeros(len(members), dtype=np.int64), self.s, seed_g, self.device,
                                   epochs=self.s.teacher_epochs, desc=f"pretrain teacher {g}", verbose=self.verbose)
@@ -390,7 +396,7 @@ class Pretrainer:
     def embedding(self, encoder: torch.nn.Module) -> np.ndarray:
         """``mu`` of every sample under ``encoder``, inferred once per encoder (teachers and centres share it)."""
         if self._embedding is None or self._embedding[0] is not encoder:
-            self._embedding = (encoder, embed(encoder, self.X, self.device).numpy())
+            self._embedding = (encoder, embed(encoder, self.net_X, self.device).numpy())
         return self._embedding[1]
 
     def canonical(self) -> np.ndarray:
@@ -416,7 +422,7 @@ class Pretrainer:
 
         def compute() -> dict:
             idx = sample_per_group(self.codes, min(np.bincount(self.codes)), np.random.default_rng(self.seed))
-            Z = embed(encoder, self.X[torch.from_numpy(idx)], self.device).numpy()
+            Z = embed(encoder, self.net_X[torch.from_numpy(idx)], self.device).numpy()
             km = kmeans(Z, n_clusters, self.s.kmeans_n_init, self.seed)
             return {"centers": torch.tensor(km.cluster_centers_, dtype=torch.float32)}
 

@@ -27,6 +27,26 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
+def images_at_most(X: np.ndarray, side: int) -> np.ndarray:
+    """Images ``X`` (N x C x H x W) resized (bilinear, antialiased) so that their larger side is at most ``side``
+    pixels, the aspect kept, but the smaller side not below 8 (the conv encoders halve it up to three times);
+    ``X`` itself where they are that small already, or ``side`` is 0, or ``X`` is not images. Float32, in chunks
+    (no full-size float64 copy of a large set)."""
+    if side <= 0 or np.ndim(X) != 4:
+        return X
+    h, w = X.shape[2:]
+    scale = min(1.0, max(side / max(h, w), 8 / min(h, w)))
+    if scale == 1.0:
+        return X
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    out = np.empty((len(X), X.shape[1], *size), dtype=np.float32)
+    for i in range(0, len(X), 8192):
+        chunk = torch.from_numpy(np.ascontiguousarray(X[i:i + 8192], dtype=np.float32))
+        out[i:i + 8192] = torch.nn.functional.interpolate(chunk, size=size, mode="bilinear", antialias=True,
+                                                          align_corners=False).numpy()
+    return out
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices)."""
     random.seed(seed)

@@ -7,6 +7,7 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from ..attributes import cell_labels, check_notion, network_groups
@@ -14,7 +15,7 @@ from ..attributes import parse as parse_attributes
 from ..attributes import split as split_attributes
 from ..errors import FairclustError, FairclustWarning
 from ..settings import Config
-from ..utils import check_seed
+from ..utils import check_seed, images_at_most
 from ..validation import (
     _plain,
     check_n_clusters,
@@ -159,13 +160,15 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
             cols = [by_name[n] for n in want]
         return cell_labels(cols)
 
-    def _fit_scaler(self, X: np.ndarray) -> np.ndarray:
-        """``X`` as the networks see it; feature vectors are standardised, images kept.
+    def _fit_scaler(self, X: np.ndarray, side: int = 0) -> np.ndarray:
+        """``X`` as the networks see it: feature vectors standardised, images resized to at most ``side`` pixels a
+        side (the ``input_side`` setting; :func:`fairclust.utils.images_at_most`; 0: as given).
 
         Every method whose networks read ``X`` (DFC, the users of the shared encoder,
         ClusterGAN) calls this in ``fit``, so that they all train on the same input and share
-        one cached pretraining. The statistics are kept for :meth:`_scale` in later calls.
+        one cached pretraining. The statistics and the side are kept for :meth:`_scale` in later calls.
         """
+        self.input_side_ = int(side) if X.ndim == 4 else 0
         if X.ndim == 2:
             self.scaler_mean_, self.scaler_scale_ = standardisation(X)
         else:
@@ -173,10 +176,21 @@ class FairClusterMixin(ClusterMixin, BaseEstimator):
         return self._scale(X)
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        """``X`` standardised with the statistics of ``fit`` (unchanged for images)."""
+        """``X`` standardised with the statistics of ``fit``, or resized as in ``fit`` (images)."""
         if getattr(self, "scaler_mean_", None) is None:
-            return X
+            return images_at_most(X, getattr(self, "input_side_", 0))  # models saved before the setting: as given
         return np.ascontiguousarray((X - self.scaler_mean_) / self.scaler_scale_, dtype=np.float32)
+
+    @staticmethod
+    def _teachers_input(X: np.ndarray, net_X: torch.Tensor) -> torch.Tensor:
+        """``X`` as the teachers' spaces and the pairing read it: images at their own size, feature vectors as the
+        networks read them (standardised); ``net_X`` is :meth:`_fit_scaler`'s."""
+        return torch.from_numpy(X) if X.ndim == 4 and tuple(X.shape) != tuple(net_X.shape) else net_X
+
+    def _network_shape(self) -> tuple[int, ...]:
+        """The per-sample shape the networks read (``input_shape_`` after :meth:`_scale`)."""
+        probe = np.zeros((1, *self.input_shape_), dtype=np.float32)
+        return tuple(int(v) for v in self._scale(probe).shape[1:])
 
     def _validate_predict(self, X: Any) -> np.ndarray:
         X = check_X(X, min_samples=1)

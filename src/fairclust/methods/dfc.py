@@ -182,7 +182,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
                 "default pairs in the canonical frame there)")
         fair = self._fit_fairness_groups(codes, sensitive_features, cfg.fairness)
         seed = self._fit_seed()
-        Xt = torch.from_numpy(self._fit_scaler(X))
+        Xt = torch.from_numpy(self._fit_scaler(X, cfg.input_side))  # what the networks read
         y_arr = None if y is None else np.asarray(y).reshape(-1)
         if y_arr is not None and y_arr.shape[0] != X.shape[0]:
             raise FairclustError(f"X has {X.shape[0]} samples but y has {y_arr.shape[0]}; pass one label per sample")
@@ -192,8 +192,8 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         verbose = self.verbose and distributed.is_main()
         seed_everything(seed)
         with distributed.main_first(dctx):  # rank 0 pretrains and caches, the others then load
-            pre = Pretrainer(Xt, codes, cfg, seed, device, StageCache(self.cache_dir), verbose=verbose,
-                             input_scale=self.scaler_scale_)
+            pre = Pretrainer(self._teachers_input(X, Xt), codes, cfg, seed, device, StageCache(self.cache_dir),
+                             verbose=verbose, input_scale=self.scaler_scale_, net_X=Xt)
             encoder, enc_key = pre.shared_encoder()
             P_np = pre.teacher_assignments(self.n_clusters, encoder, enc_key)
             self.matching_ = self.teacher_refit_ = None
@@ -378,7 +378,7 @@ class DeepFairClustering(EmbeddingMixin, FairClusterMixin):
         cfg = self.config_
         if name == "critic_":
             return Critic(len(self.cluster_centers_), len(self.groups_))
-        enc = make_encoder(self.input_shape_, cfg["latent_dim"], cfg["center_input"])
+        enc = make_encoder(self._network_shape(), cfg["latent_dim"], cfg["center_input"])
         nhwc(enc)  # the layout DFCTrainer trained it in: bit-identical predictions
         return enc
 

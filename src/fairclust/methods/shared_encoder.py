@@ -31,13 +31,13 @@ def pretrained_encoder(est: Any, cfg: EncoderConfig, X: np.ndarray, codes: np.nd
     as DFC does (``est._fit_scaler``), so DFC and every baseline with the same encoder settings
     share one cache entry. Sets ``est.timings_`` to the pretraining stages' seconds.
     """
-    X = est._fit_scaler(X)
+    Xn = torch.from_numpy(est._fit_scaler(X, cfg.input_side))
     seed_everything(seed)
-    pre = Pretrainer(torch.from_numpy(X), codes, cfg, seed, resolve_device(est.device),
-                     StageCache(est.cache_dir), verbose=est.verbose)
+    pre = Pretrainer(est._teachers_input(X, Xn), codes, cfg, seed, resolve_device(est.device),
+                     StageCache(est.cache_dir), verbose=est.verbose, net_X=Xn)
     encoder, _ = pre.shared_encoder()
     est.timings_ = {f"pretrain_{k}": v for k, v in pre.timings.items()}
-    return encoder, X
+    return encoder, Xn.numpy()
 
 
 def pretrained_features(est: Any, cfg: EncoderConfig, X: np.ndarray, codes: np.ndarray, seed: int) -> np.ndarray:
