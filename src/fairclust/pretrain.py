@@ -37,8 +37,8 @@ from .nn import make_decoder, make_encoder, nhwc, nhwc_input, sample_z, student_
 from .perf import Stages
 from .persist import plain
 from .sampling import BalancedSampler, sample_per_group
-from .teachers import UmapGmm, most_agreeing, umap_gmm_options
-from .utils import images_at_most, progress
+from .teachers import UmapGmm, load_umap_kernels, most_agreeing, umap_gmm_options
+from .utils import fork_map, images_at_most, progress
 
 # each cached stage's code version: bump a stage's number when what it computes changes, so that entries
 # computed by the old code are not reused (the settings it reads are in its key already: Config.stage_values)
@@ -282,25 +282,42 @@ class Pretrainer:
                 spaces["contrastive"] = self.contrastive_space(n_clusters)
             P = np.zeros((self.X.shape[0], n_clusters), dtype=np.float32)
             P_first = np.zeros_like(P)  # the kept teachers before their refit (the pairing may prefer them)
-            choice = []
-            bar = progress(range(self.n_groups), desc="teachers (UMAP + GMM)", enabled=self.verbose)
-            for g in bar:
-                members = self.codes == g
-                names = [name for name in inputs if not np.isnan(spaces[name][members]).any()]  # too small a group
-                fitted = {name: UmapGmm(spaces[name][members], n_clusters, self.seed, max_samples=select or cap,
-                                        **options) for name in names}
-                best = max(names, key=lambda name: fitted[name].score)  # ties: the input itself
-                if self.s.teacher_select == "agreement":
-                    best = most_agreeing(fitted) or best
-                final = fitted[best]
-                if select is not None and select < cap and int(members.sum()) > select:
-                    final = UmapGmm(spaces[best][members], n_clusters, self.seed, max_samples=cap, **options)
-                P_first[members] = final.assign()
-                final.refit_mixture(self.s.teacher_restarts, self.seed)  # the kept one: its mixture's best optimum
-                P[members] = final.assign()
-                changed = bool((P[members].argmax(1) != P_first[members].argmax(1)).any())
-                choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()},
-                               "refit_changed": changed})
+            groups = [np.flatnonzero(self.codes == g) for g in range(self.n_groups)]
+            names = [[name for name in inputs if not np.isnan(spaces[name][m]).any()] for m in groups]  # too small
+            workers = torch.get_num_threads()  # the fits are single-threaded: one process a core (fork_map)
+            if workers > 1:
+                load_umap_kernels()  # here, before the workers fork, not in each of them
+
+            def candidate(job: tuple[int, str]) -> UmapGmm:
+                g, name = job
+                return UmapGmm(spaces[name][groups[g]], n_clusters, self.seed, max_samples=select or cap, **options)
+
+            jobs = [(g, name) for g in range(self.n_groups) for name in names[g]]
+            with progress(total=2 * self.n_groups, desc="teachers (UMAP + GMM)", enabled=self.verbose) as bar:
+                fits = dict(zip(jobs, fork_map(candidate, jobs, workers)))
+                bar.update(self.n_groups)
+                choice, kept = [], []
+                for g in range(self.n_groups):
+                    fitted = {name: fits[g, name] for name in names[g]}
+                    best = max(names[g], key=lambda name: fitted[name].score)  # ties: the input itself
+                    if self.s.teacher_select == "agreement":
+                        best = most_agreeing(fitted) or best
+                    refit = select is not None and select < cap and len(groups[g]) > select
+                    # the chosen one refitted on the capped group where the candidates saw a sample of it
+                    kept.append((g, best, None if refit else fitted[best]))
+                    choice.append({"group": g, "kind": best, **{f"silhouette_{n}": f.score for n, f in fitted.items()}})
+
+                def final(job: tuple[int, str, UmapGmm | None]) -> tuple[np.ndarray, np.ndarray]:
+                    g, best, teacher = job
+                    if teacher is None:
+                        teacher = UmapGmm(spaces[best][groups[g]], n_clusters, self.seed, max_samples=cap, **options)
+                    first = teacher.assign()
+                    return first, teacher.refit_mixture(self.s.teacher_restarts, self.seed).assign()  # best optimum
+
+                for (g, _, _), (first, refitted), c in zip(kept, fork_map(final, kept, workers), choice):
+                    P_first[groups[g]], P[groups[g]] = first, refitted
+                    c["refit_changed"] = bool((first.argmax(1) != refitted.argmax(1)).any())
+                bar.update(self.n_groups)
             # where no refit changed a partition there is nothing to choose between: an empty P_first
             first = P_first if any(c["refit_changed"] for c in choice) else np.zeros((0, n_clusters), np.float32)
             out = {"P": torch.from_numpy(P), "P_first": torch.from_numpy(first), "choice": json.dumps(choice)}

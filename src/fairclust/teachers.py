@@ -231,15 +231,16 @@ class ExactNeighbors:
         return idx.astype(np.int32), dists.astype(np.float32)
 
 
-SERIAL_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")
+SERIAL_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths", "submatrix")
 
 
 @functools.cache
 def _serial_kernels(graph) -> dict:
     """umap-learn's per-row kernels of its neighbour graph as serial numba functions cached on disk (the same
     Python functions and typing; each row is computed alone, so nothing but the compilation changes). The teachers
-    fit UMAP single-threaded (``n_jobs=1`` under a seed), where parallel mode only adds compilation. Kernels this
-    umap-learn version lacks or defines otherwise are left as they are."""
+    fit UMAP single-threaded (``n_jobs=1`` under a seed), where parallel mode only adds compilation, and in
+    forked workers (:func:`fairclust.utils.fork_map`), where numba's GNU OpenMP layer aborts if the parent used it.
+    Kernels this umap-learn version lacks or defines otherwise are left as they are."""
     import numba
 
     serial = {}
@@ -249,6 +250,17 @@ def _serial_kernels(graph) -> dict:
             continue
         serial[name] = numba.njit(cache=True, locals=dict(getattr(fn, "locals", {}) or {}))(fn.py_func)
     return serial
+
+
+@functools.cache
+def load_umap_kernels() -> None:
+    """Compile or load from numba's cache, once per process, the kernels a teacher's UMAP fit runs: a fit of 64
+    random points. A process that then forks its fits (:func:`fairclust.utils.fork_map`) hands them to every
+    worker instead of each importing umap-learn and loading them again (~7 s a worker)."""
+    points = np.random.default_rng(0).random((64, 8), dtype=np.float32)
+    with _umap_calls() as umap:
+        umap.UMAP(n_components=2, n_neighbors=5, min_dist=UMAP_GMM["min_dist"], random_state=0, n_jobs=1,
+                  init="spectral", n_epochs=10).fit_transform(points)
 
 
 def most_agreeing(fitted: dict[str, "UmapGmm"]) -> str | None:

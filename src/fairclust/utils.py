@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import re
 from typing import Any
 
@@ -86,3 +87,43 @@ def progress(iterable=None, *, total=None, desc: str = "", enabled: bool = True,
     return tqdm(iterable, total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, **kw)
 
 
+
+
+_FORKED_JOB: tuple | None = None  # (fn, items) while fork_map's workers run: they inherit it, nothing is pickled
+
+
+def _forked_call(i: int):
+    from threadpoolctl import threadpool_limits
+
+    fn, items = _FORKED_JOB
+    with threadpool_limits(1, user_api="openmp"):  # GNU OpenMP's thread pool does not survive a fork
+        return fn(items[i])
+
+
+def fork_map(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, computed in up to ``workers`` forked processes at once where that can help
+    (Linux, two or more workers and items), in the calling process otherwise: for work that is mostly
+    single-threaded and done one item after another otherwise (umap-learn's seeded fits: the teachers' candidates).
+    ``fn`` and ``items`` reach the workers by the fork (no pickling; the data copied on write only); the results come
+    back pickled, in order. The workers run OpenMP single-threaded and BLAS with the caller's threads, so that the
+    values are the caller's own (BLAS results can depend on its threads: umap-learn's spectral initialisation's do).
+    ``fn`` must not use torch or numba's parallel kernels (their thread pools do not survive a fork). An exception in
+    ``fn`` is raised here; a worker that dies (killed, out of memory) costs the time spent: the items are then
+    computed here, one after another."""
+    global _FORKED_JOB
+    workers = min(int(workers), len(items))
+    if workers < 2 or sys.platform != "linux" or _FORKED_JOB is not None:  # nested calls run serially
+        return [fn(x) for x in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _FORKED_JOB = (fn, items)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_forked_call, range(len(items))))
+    except BrokenProcessPool:
+        pass
+    finally:
+        _FORKED_JOB = None
+    return [fn(x) for x in items]
