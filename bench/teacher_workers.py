@@ -34,7 +34,7 @@ from quality import default_pretrainer  # noqa: E402
 
 
 def one_after_another(fn, items, workers):
-    return [fn(x) for x in items]
+    return fork_map(fn, items, 1)  # one worker: the items in this process, as before
 
 
 def main() -> None:

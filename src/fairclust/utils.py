@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -85,8 +85,6 @@ def check_seed(seed: Any, name: str = "random_state") -> int:
 def progress(iterable=None, *, total=None, desc: str = "", enabled: bool = True, **kw) -> tqdm:
     """A tqdm bar on stderr, silent when ``enabled`` is false."""
     return tqdm(iterable, total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, **kw)
-
-
 
 
 _FORKED_JOB: tuple | None = None  # (fn, items) while fork_map's workers run: they inherit it, nothing is pickled
