@@ -319,3 +319,25 @@ def test_crash_mid_run_leaves_no_half_written_results(tmp_path, monkeypatch):
     assert (tmp_path / "b" / "metrics.json").read_bytes() == before  # the old complete file, not half a new one
     assert not [p for p in (tmp_path / "b").iterdir() if p.name.endswith(".tmp")]
     np.load(tmp_path / "b" / "labels.npy")  # the new labels: complete and readable
+
+
+def test_numba_kernels_are_cached_beside_the_pretraining_cache(monkeypatch, tmp_path):
+    """umap-learn's compiled kernels go under the pretraining cache's root ($FAIRCLUST_CACHE, $XDG_CACHE_HOME/fairclust
+    or ~/.cache/fairclust), not under a home directory that may be read-only, and a NUMBA_CACHE_DIR of the user's
+    is kept. (numba reads the variable when it is first imported: umap-learn is imported first here, so this
+    process keeps its usual numba cache.)"""
+    from fairclust import teachers
+
+    teachers._umap()
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.delenv("FAIRCLUST_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    teachers._umap()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "xdg" / "fairclust" / "numba")
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("FAIRCLUST_CACHE", str(tmp_path / "fc"))
+    teachers._umap()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "fc" / "numba")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    teachers._umap()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")

@@ -45,6 +45,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from .cache import default_cache_dir
 from .config import DFCConfig
 
 
@@ -59,7 +60,9 @@ UMAP_GMM = umap_gmm_options(DFCConfig())  # the defaults: every recipe's values
 
 def _umap():
     # umap-learn prints TensorFlow / numba notices on import; keep the CLI quiet
-    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "fairclust", "numba"))
+    # numba's compiled kernels beside the pretraining cache ($FAIRCLUST_CACHE, $XDG_CACHE_HOME/fairclust or
+    # ~/.cache/fairclust), not in site-packages, which may be read-only; a NUMBA_CACHE_DIR of the user's wins
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import umap
