@@ -79,6 +79,9 @@ def test_metrics_json_has_the_required_keys_and_true_values(labelled_run, npz):
     assert rec["balance_max"] == pytest.approx(1.0)
     assert rec["entropy"] == pytest.approx(metrics.entropy(labels, sensitive_features=g))
     assert rec["mnce"] == pytest.approx(metrics.mnce(labels, sensitive_features=g))
+    assert rec["accuracy_per_group"] == pytest.approx([metrics.accuracy(y[g == h], labels[g == h])
+                                                       for h in np.unique(g)])
+    assert all(len(p["accuracy_per_group"]) == 2 for p in rec["fairness_curve"])
     # each stage's seconds and peak resident memory (MiB); "run" is the largest peak
     stages = ("pretraining", "teachers", "training", "evaluation")
     assert set(rec["stage_seconds"]) == {*stages, "fairness_curve", "total"}  # the curve: after the run's labels

@@ -215,6 +215,21 @@ def test_nmi_edge_cases():
 
 
 # ------------------------------------------------------------------------- report
+def test_accuracy_per_group_says_which_group_pays():
+    """Group "a" clustered perfectly, group "b" with one class split over two clusters and two classes merged
+    (8 of 12 right under its own best map: counted by hand below), and its clusters named in another order than a's
+    (each group's own best map, so renaming costs nothing)."""
+    y = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3] * 2)
+    pred_a = y[:12].copy()
+    pred_b = np.array([1, 1, 0, 3, 3, 3, 2, 2, 2, 2, 2, 2])  # class 0 split 1/1/0; classes 2 and 3 merged in 2
+    groups = np.array(["a"] * 12 + ["b"] * 12)
+    rep = metrics.report(np.concatenate([pred_a, pred_b]), sensitive_features=groups, labels_true=y)
+    # b: class 0 -> cluster 1 (2 right), class 1 -> cluster 3 (3), class 2 or 3 -> cluster 2 (3), cluster 0 left
+    # to class 3 or 2 (0 right): 8 of 12
+    assert rep["accuracy_per_group"] == pytest.approx([1.0, 8 / 12])
+    assert "accuracy_per_group" not in metrics.report(pred_b, sensitive_features=groups[6:18])
+
+
 def test_report_keys_and_consistency():
     rng = np.random.default_rng(3)
     n = 300
@@ -233,6 +248,9 @@ def test_report_keys_and_consistency():
     assert rep["balance"] == pytest.approx(metrics.balance(pred, sensitive_features=groups))
     assert rep["balance_max"] == pytest.approx(metrics.balance_max(groups))
     assert rep["entropy"] == pytest.approx(metrics.entropy(pred, sensitive_features=groups))
+    # each group's accuracy under its own best map: the report's equals metrics.accuracy on the group's samples
+    assert rep["accuracy_per_group"] == pytest.approx([metrics.accuracy(y[groups == h], pred[groups == h])
+                                                       for h in ("x", "y", "z")])
     assert rep["entropy_max"] == pytest.approx(math.log(5))
     assert rep["mnce"] == pytest.approx(metrics.mnce(pred, sensitive_features=groups))
     assert rep["fbeta"] == pytest.approx(metrics.fbeta(y, pred, sensitive_features=groups))

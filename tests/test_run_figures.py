@@ -213,3 +213,24 @@ def test_teacher_matching_with_many_groups_summarises_them_all(tmp_path):
     assert len(res["axes"]) == 1 + 2 * 3  # the summary bars, then three heatmaps with their cluster means
     assert [p.get_width() for p in res["axes"][0].patches] == [1.0] * 4
     _png(tmp_path / "t5.png")
+
+
+def test_tradeoff_draws_each_groups_accuracy_beside_the_whole(tmp_path):
+    """tradeoff.png: with labels, each group's accuracy along the curve (who pays for fairness), named; beyond
+    MAX_GROUP_LINES groups only the whole's."""
+    from fairclust.figures.tradeoff import MAX_GROUP_LINES, tradeoff
+
+    curve = [{"delta": d, "balance": b, "balance_max": 0.5, "changed_share": c, "accuracy": acc,
+              "accuracy_per_group": per}
+             for d, b, c, acc, per in ((0.0, 0.5, 0.05, 0.90, [0.95, 0.80]), (0.05, 0.45, 0.03, 0.92, [0.95, 0.86]),
+                                       (None, 0.15, 0.0, 0.94, [0.94, 0.94]))]
+    drawn = tradeoff(tmp_path / "t.png", curve, chosen=0.05, group_names=["mnist", "usps"], keep_figure=True)
+    _png(tmp_path / "t.png")
+    assert drawn["per_group"] == [[0.95, 0.95, 0.94], [0.80, 0.86, 0.94]]
+    ax = drawn["figure"].axes[0]
+    assert {"group mnist", "group usps", "all samples"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    many = [{**p, "accuracy_per_group": [p["accuracy"]] * (MAX_GROUP_LINES + 1)} for p in curve]
+    assert tradeoff(tmp_path / "m.png", many, chosen=0.05)["per_group"] is None
+    unlabelled = [{k: v for k, v in p.items() if k not in ("accuracy", "accuracy_per_group")} for p in curve]
+    assert tradeoff(tmp_path / "u.png", unlabelled)["per_group"] is None
+

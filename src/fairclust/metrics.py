@@ -325,9 +325,10 @@ def report(
 
     Keys: ``n_samples, n_clusters, n_nonempty_clusters, groups, group_sizes, balance,
     balance_max, entropy`` (list, groups in sorted order), ``entropy_max`` (ln K),
-    ``mnce``; with ``labels_true`` also ``accuracy, nmi, fbeta``; and the Section 4.3
-    quantities under ``information``. ``n_clusters`` defaults to the number of non-empty
-    clusters.
+    ``mnce``; with ``labels_true`` also ``accuracy, nmi, fbeta`` and ``accuracy_per_group`` (list,
+    groups in sorted order: each group's accuracy under its own best map of clusters to classes,
+    to see which group pays for fairness); and the Section 4.3 quantities under ``information``.
+    ``n_clusters`` defaults to the number of non-empty clusters.
     """
     cube, groups = _cube(labels_pred, sensitive_features, labels_true)
     table = cube.sum(axis=2)
@@ -343,6 +344,7 @@ def report(
         out["accuracy"] = _accuracy_table(cy)
         out["nmi"] = _nmi_table(cy)
         out["fbeta"] = _fbeta(out["nmi"], out["mnce"], 1.0)
+        out["accuracy_per_group"] = [_accuracy_table(cube[:, i, :]) for i in range(cube.shape[1])]
     out["information"] = _information(cube, labels_true is not None)
     return out
 

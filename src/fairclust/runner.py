@@ -99,6 +99,7 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
         "entropy_max": rep["entropy_max"],
         "mnce": rep["mnce"],
         "fbeta": rep.get("fbeta"),
+        "accuracy_per_group": rep.get("accuracy_per_group"),  # in the order of "groups": who pays for fairness
         "groups": [str(g) for g in rep["groups"]],
         "group_names": list(ds.group_names),
         "group_sizes": rep["group_sizes"],
@@ -147,12 +148,14 @@ def run_method(ds: Dataset, method: str, *, n_clusters: int | None = None, seed:
 
 def score_curve(ds: Dataset, points: list[dict], n_clusters: int) -> list[dict]:
     """Each point of a fairness curve (:func:`fairclust.fair_lp.fairness_curve`) with its metrics: Balance,
-    MNCE, the share of labels moved from the argmax and, where the data set has labels, accuracy and NMI."""
+    MNCE, the share of labels moved from the argmax and, where the data set has labels, accuracy, NMI and each
+    group's accuracy."""
     out = []
     for p in points:
         rep = evaluate(ds, p["labels"], n_clusters)
         point = {"delta": p["delta"], "changed": int(p["changed"]), "changed_share": p["changed"] / ds.n_samples,
-                 **{k: rep.get(k) for k in ("accuracy", "nmi", "balance", "balance_max", "mnce")}}
+                 **{k: rep.get(k) for k in ("accuracy", "nmi", "accuracy_per_group", "balance", "balance_max",
+                                            "mnce")}}
         if "attributes" in rep:  # several sensitive attributes: each one's Balance along the curve
             point["attributes"] = {name: {k: a[k] for k in ("balance", "balance_max", "mnce")}
                                    for name, a in rep["attributes"].items()}

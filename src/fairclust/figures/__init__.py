@@ -43,7 +43,8 @@ CAPTIONS = {
     "teacher_matching.png": "Matching of the per-group teachers' clusters: pair scores against the reference group, "
                             "chosen pairs boxed (red: not the clear best in its row and column).",
     "tradeoff.png": "What fairness costs: accuracy (without labels: labels kept from the argmax) against Balance, "
-                    "one point per fair_labels delta from 0 to the argmax; this run's labels ringed.",
+                    "one point per fair_labels delta from 0 to the argmax, each group's accuracy dashed; this run's labels "
+                    "ringed.",
 }
 FIGURE_NAMES = tuple(CAPTIONS)
 
@@ -73,7 +74,8 @@ def write_all(out: str | Path, *, X: np.ndarray | None, labels: np.ndarray, code
     if history:
         jobs.append(("curves.png", lambda p: curves.curves(p, history, stop_tol=stop_tol, final=final)))
     if final and final.get("fairness_curve"):
-        jobs.append(("tradeoff.png", lambda p: tradeoff.tradeoff(p, final["fairness_curve"], chosen=fair_delta)))
+        jobs.append(("tradeoff.png", lambda p: tradeoff.tradeoff(p, final["fairness_curve"], chosen=fair_delta,
+                                                                 group_names=group_names)))
     if matching and teacher_labels is not None:
         jobs.append(("teacher_matching.png",
                      lambda p: teacher_matching.teacher_matching(p, X if X_net is None else X_net, teacher_labels,

@@ -1,8 +1,9 @@
 """``tradeoff.png``: what fairness costs, along the run's fairness curve
 (:func:`fairclust.fair_lp.fairness_curve`): accuracy (or, without labels, the share of labels kept
 from the argmax of ``q``) against Balance as a share of its maximum, one point per ``fair_labels``
-delta from the fairest to the argmax; the run's own labels ringed. With several sensitive
-attributes the Balance is the least of the attributes' (each as a share of its maximum)."""
+delta from the fairest to the argmax; the run's own labels ringed; with labels, each group's accuracy
+dashed beside the whole's (who pays for fairness; up to ``MAX_GROUP_LINES`` groups). With several
+sensitive attributes the Balance is the least of the attributes' (each as a share of its maximum)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from pathlib import Path
 
 from .style import figure, save_figure
 
+MAX_GROUP_LINES = 8  # more groups than this: only the whole's accuracy is drawn
+
 
 def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = None, *,
-             keep_figure: bool = False) -> dict | None:
+             group_names: list[str] | None = None, keep_figure: bool = False) -> dict | None:
     """Draw ``curve`` (points with ``delta``, ``balance``, ``balance_max``, ``changed_share`` and maybe
-    ``accuracy``) to ``path``; ``chosen``: the run's delta (None: the argmax). Returns the drawn
-    coordinates (None, and no file, for an empty curve)."""
+    ``accuracy`` and ``accuracy_per_group``) to ``path``; ``chosen``: the run's delta (None: the argmax);
+    ``group_names``: the groups' names in the order of ``accuracy_per_group``. Returns the drawn coordinates
+    (``per_group``: each group's accuracies, where drawn; None, and no file, for an empty curve)."""
     if not curve:
         return None
     labelled = all(p.get("accuracy") is not None for p in curve)
@@ -24,7 +28,15 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
     ys = [p["accuracy"] if labelled else 1.0 - p["changed_share"] for p in curve]
     fig = figure(6.0, 4.4)
     ax = fig.add_axes((0.12, 0.12, 0.84, 0.78))
-    ax.plot(xs, ys, "-o", color="tab:blue", markersize=5)
+    ax.plot(xs, ys, "-o", color="tab:blue", markersize=5, label="all samples" if labelled else None)
+    per_group = None
+    if labelled and all(p.get("accuracy_per_group") for p in curve):
+        n_groups = len(curve[0]["accuracy_per_group"])
+        if n_groups <= MAX_GROUP_LINES:
+            per_group = [[p["accuracy_per_group"][i] for p in curve] for i in range(n_groups)]
+            names = group_names if group_names and len(group_names) == n_groups else [str(i) for i in range(n_groups)]
+            for name, acc in zip(names, per_group):
+                ax.plot(xs, acc, "--", marker=".", linewidth=1, alpha=0.8, label=f"group {name}")
     for p, x, y in zip(curve, xs, ys):
         ax.annotate("argmax" if p["delta"] is None else f"{p['delta']:g}", (x, y), textcoords="offset points",
                     xytext=(4, 4), fontsize=8)
@@ -35,10 +47,10 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
     ax.set_ylabel("accuracy" if labelled else "labels kept from the argmax of q")
     ax.set_title("Fairness against accuracy: fair_labels delta from 0 to the argmax", fontsize=10)
     ax.grid(alpha=0.3)
-    if chosen in [p["delta"] for p in curve]:
+    if chosen in [p["delta"] for p in curve] or per_group is not None:
         ax.legend(loc="lower left", fontsize=8)
     save_figure(fig, path)
-    out = {"x": xs, "y": ys, "labelled": labelled}
+    out = {"x": xs, "y": ys, "labelled": labelled, "per_group": per_group}
     if keep_figure:
         out["figure"] = fig
     return out
