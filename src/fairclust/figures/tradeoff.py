@@ -35,8 +35,8 @@ def tradeoff(path: str | Path, curve: list[dict] | None, chosen: float | None = 
         if n_groups <= MAX_GROUP_LINES:
             per_group = [[p["accuracy_per_group"][i] for p in curve] for i in range(n_groups)]
             names = group_names if group_names and len(group_names) == n_groups else [str(i) for i in range(n_groups)]
-            for name, acc in zip(names, per_group):
-                ax.plot(xs, acc, "--", marker=".", linewidth=1, alpha=0.8, label=f"group {name}")
+            for i, (name, acc) in enumerate(zip(names, per_group)):  # colours after the whole's blue (C0)
+                ax.plot(xs, acc, "--", marker=".", color=f"C{i % 9 + 1}", linewidth=1, alpha=0.8, label=f"group {name}")
     for p, x, y in zip(curve, xs, ys):
         ax.annotate("argmax" if p["delta"] is None else f"{p['delta']:g}", (x, y), textcoords="offset points",
                     xytext=(4, 4), fontsize=8)
