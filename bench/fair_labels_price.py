@@ -85,10 +85,10 @@ def one(name: str, seed: int, save_dir: str | None = None) -> dict:
     acc = lambda lab: metrics.accuracy(y, lab)  # noqa: E731
     right_before = float(np.mean(q.argmax(1)[moved] == oracle_cluster(y, q)[moved])) if moved.any() else float("nan")
     teach, best = model.teacher_labels_, oracle(y, q, g, delta)
-    variants = {"fair": fair, "knn_votes": fair_labels(knn_votes(q, emb), g, delta)[0],
-                "teacher_votes": fair_labels(teacher_votes(q, teach), g, delta)[0],
-                "knn_teacher_votes": fair_labels(0.5 * knn_votes(q, emb) + 0.5 * teacher_votes(q, teach), g,
-                                                 delta)[0],
+    by_knn, by_teacher = knn_votes(q, emb), teacher_votes(q, teach)
+    variants = {"fair": fair, "knn_votes": fair_labels(by_knn, g, delta)[0],
+                "teacher_votes": fair_labels(by_teacher, g, delta)[0],
+                "knn_teacher_votes": fair_labels(0.5 * by_knn + 0.5 * by_teacher, g, delta)[0],
                 "group_weighted": fair_labels(group_weighted(q, g), g, delta)[0]}
     if save_dir:
         np.savez_compressed(f"{save_dir}/{name}-seed{seed}.npz", q=q, emb=emb, teacher=teach, y=y, g=g,
