@@ -341,3 +341,16 @@ def test_numba_kernels_are_cached_beside_the_pretraining_cache(monkeypatch, tmp_
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     teachers._umap()
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
+
+
+def test_an_unwritable_pretraining_cache_gets_a_one_line_error(tmp_path):
+    """A cache root that cannot be written (here under a regular file) is named, with the fix, in a FairclustError
+    instead of an OSError from deep inside the first stage's save."""
+    from fairclust.cache import StageCache
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = StageCache(blocker / "cache")
+    with pytest.raises(FairclustError, match="cannot write the pretraining cache .*--cache-dir DIR.*--no-cache"):
+        cache.put("shared_vae", "k", {"x": torch.zeros(2)})
+    assert cache.get("shared_vae", "k") is None

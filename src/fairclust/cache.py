@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .errors import FairclustError
 from .files import atomic_write_bytes
 
 CACHE_VERSION = 1  # bump to invalidate every entry (the format); each stage also keys on its own code version
@@ -83,4 +84,8 @@ class StageCache:
             return
         buf = io.BytesIO()
         torch.save(obj, buf)
-        atomic_write_bytes(self.path(stage, key), buf.getvalue())
+        try:
+            atomic_write_bytes(self.path(stage, key), buf.getvalue())
+        except OSError as exc:
+            raise FairclustError(f"cannot write the pretraining cache under {self.root} ({exc.strerror or exc}); "
+                                 "pass --cache-dir DIR (cache_dir=...) with a writable DIR, or --no-cache") from exc
